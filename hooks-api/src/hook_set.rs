@@ -1,0 +1,329 @@
+//! `HookSet`: the immutable list of hooks a runtime dispatches to, with panic guards.
+
+use crate::{AsyncId, Hook, Resource};
+use std::any::Any;
+use std::cell::Cell;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// What happens when a hook panics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HookPanic {
+    /// Report the panic once on stderr with the hook's type name, disable that hook, and
+    /// go on; the other hooks keep receiving every event. The default.
+    #[default]
+    Disable,
+    /// Report the panic and abort the process, as Node does for an exception thrown in
+    /// an async hook.
+    Abort,
+}
+
+/// The hooks of one runtime, fixed when the runtime is built.
+///
+/// The set never changes afterwards, so dispatch takes no lock. An empty set is a null
+/// pointer: every dispatch method then costs one predictable branch. Cloning shares the
+/// set.
+#[derive(Clone, Default)]
+pub struct HookSet {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    slots: Box<[Slot]>,
+    on_panic: HookPanic,
+}
+
+struct Slot {
+    hook: Box<dyn Hook>,
+    type_name: &'static str,
+    /// Set once the hook has panicked; it is skipped from then on.
+    disabled: AtomicBool,
+}
+
+/// Collects hooks for a [`HookSet`].
+#[derive(Default)]
+pub struct HookSetBuilder {
+    slots: Vec<Slot>,
+    on_panic: HookPanic,
+}
+
+impl HookSetBuilder {
+    /// An empty builder.
+    pub fn new() -> HookSetBuilder {
+        HookSetBuilder::default()
+    }
+
+    /// Adds a hook; hooks are called in the order they were added.
+    pub fn hook<H: Hook>(&mut self, hook: H) -> &mut Self {
+        self.slots.push(Slot {
+            hook: Box::new(hook),
+            type_name: std::any::type_name::<H>(),
+            disabled: AtomicBool::new(false),
+        });
+        self
+    }
+
+    /// Sets what a panicking hook does (default [`HookPanic::Disable`]).
+    pub fn on_panic(&mut self, policy: HookPanic) -> &mut Self {
+        self.on_panic = policy;
+        self
+    }
+
+    /// The number of hooks added so far.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether no hook was added.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Freezes the hooks added so far into a set, leaving the builder empty.
+    pub fn build(&mut self) -> HookSet {
+        let slots = std::mem::take(&mut self.slots);
+        if slots.is_empty() {
+            return HookSet::empty();
+        }
+        HookSet {
+            inner: Some(Arc::new(Inner {
+                slots: slots.into_boxed_slice(),
+                on_panic: self.on_panic,
+            })),
+        }
+    }
+}
+
+impl fmt::Debug for HookSetBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookSetBuilder")
+            .field("hooks", &self.slots.iter().map(|s| s.type_name).collect::<Vec<_>>())
+            .field("on_panic", &self.on_panic)
+            .finish()
+    }
+}
+
+thread_local! {
+    /// The hook set of the runtime this thread is working for, if any.
+    static CURRENT: Cell<HookSet> = const { Cell::new(HookSet { inner: None }) };
+}
+
+impl HookSet {
+    /// The set with no hook.
+    pub const fn empty() -> HookSet {
+        HookSet { inner: None }
+    }
+
+    /// Whether the set has no hook. Drivers test this before building a [`Resource`]
+    /// view, so an unhooked runtime pays one branch per event site.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    /// The number of hooks, disabled ones included.
+    pub fn len(&self) -> usize {
+        self.inner.as_ref().map_or(0, |i| i.slots.len())
+    }
+
+    /// The hook set of the runtime the current thread works for (empty outside any
+    /// runtime). [`AsyncResource`](crate::AsyncResource) reports to this set.
+    pub fn current() -> HookSet {
+        CURRENT
+            .try_with(|c| {
+                let set = c.take();
+                let copy = set.clone();
+                c.set(set);
+                copy
+            })
+            .unwrap_or_default()
+    }
+
+    /// Makes this the current thread's hook set until the guard drops. Runtimes call
+    /// this on their threads and inside `block_on`.
+    pub fn enter(&self) -> HookSetGuard {
+        let previous = CURRENT.try_with(|c| c.replace(self.clone())).ok();
+        HookSetGuard { previous }
+    }
+
+    /// Dispatches [`Hook::init`].
+    #[inline]
+    pub fn init(&self, r: &Resource<'_>) {
+        if let Some(inner) = &self.inner {
+            inner.dispatch("init", |h| h.init(r));
+        }
+    }
+
+    /// Dispatches [`Hook::before`].
+    #[inline]
+    pub fn before(&self, r: &Resource<'_>) {
+        if let Some(inner) = &self.inner {
+            inner.dispatch("before", |h| h.before(r));
+        }
+    }
+
+    /// Dispatches [`Hook::after`].
+    #[inline]
+    pub fn after(&self, r: &Resource<'_>) {
+        if let Some(inner) = &self.inner {
+            inner.dispatch("after", |h| h.after(r));
+        }
+    }
+
+    /// Dispatches [`Hook::resolve`].
+    #[inline]
+    pub fn resolve(&self, r: &Resource<'_>) {
+        if let Some(inner) = &self.inner {
+            inner.dispatch("resolve", |h| h.resolve(r));
+        }
+    }
+
+    /// Dispatches [`Hook::destroy`].
+    #[inline]
+    pub fn destroy(&self, r: &Resource<'_>) {
+        if let Some(inner) = &self.inner {
+            inner.dispatch("destroy", |h| h.destroy(r));
+        }
+    }
+
+    /// Dispatches [`Hook::wake`].
+    #[inline]
+    pub fn wake(&self, r: &Resource<'_>, by: AsyncId) {
+        if let Some(inner) = &self.inner {
+            inner.dispatch("wake", |h| h.wake(r, by));
+        }
+    }
+}
+
+impl Inner {
+    fn dispatch(&self, event: &'static str, call: impl Fn(&dyn Hook)) {
+        for slot in self.slots.iter() {
+            if slot.disabled.load(Ordering::Relaxed) {
+                continue;
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(|| call(&*slot.hook)));
+            if let Err(payload) = outcome {
+                self.on_hook_panic(slot, event, payload);
+            }
+        }
+    }
+
+    #[cold]
+    fn on_hook_panic(&self, slot: &Slot, event: &'static str, payload: Box<dyn Any + Send>) {
+        let message = panic_message(&*payload);
+        match self.on_panic {
+            HookPanic::Abort => {
+                eprintln!(
+                    "hookrt: hook `{}` panicked in `{event}`: {message}; aborting \
+                     (HookPanic::Abort is set on this runtime)",
+                    slot.type_name
+                );
+                std::process::abort();
+            }
+            HookPanic::Disable => {
+                // Only the first panic is reported: the hook is skipped afterwards, and a
+                // racing panic on another thread loses the swap.
+                if !slot.disabled.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "hookrt: hook `{}` panicked in `{event}`: {message}; the hook is \
+                         disabled and the runtime goes on (use \
+                         `Builder::on_hook_panic(HookPanic::Abort)` to abort instead)",
+                        slot.type_name
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The text of a panic payload, for reports.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "<non-string panic payload>"
+    }
+}
+
+impl fmt::Debug for HookSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        if let Some(inner) = &self.inner {
+            for slot in inner.slots.iter() {
+                list.entry(&slot.type_name);
+            }
+        }
+        list.finish()
+    }
+}
+
+/// Restores the previous current [`HookSet`] when dropped. Returned by
+/// [`HookSet::enter`].
+#[must_use = "the hook set is left as soon as the guard is dropped"]
+pub struct HookSetGuard {
+    previous: Option<HookSet>,
+}
+
+impl Drop for HookSetGuard {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            let _ = CURRENT.try_with(|c| c.replace(previous));
+        }
+    }
+}
+
+impl fmt::Debug for HookSetGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookSetGuard").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Context, ResourceKind};
+    use std::sync::atomic::AtomicUsize;
+
+    struct Panics;
+    impl Hook for Panics {
+        fn init(&self, _r: &Resource<'_>) {
+            panic!("boom");
+        }
+    }
+
+    #[derive(Default)]
+    struct Counts(AtomicUsize);
+    impl Hook for Counts {
+        fn init(&self, _r: &Resource<'_>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_panicking_hook_is_disabled_and_others_go_on() {
+        let counts = Arc::new(Counts::default());
+        let set = HookSetBuilder::new()
+            .hook(Panics)
+            .hook(counts.clone())
+            .build();
+        let ctx = Context::empty();
+        let r = Resource::new(AsyncId::allocate(), AsyncId::ROOT, ResourceKind::Task, &ctx);
+        set.init(&r);
+        set.init(&r);
+        assert_eq!(counts.0.load(Ordering::Relaxed), 2);
+        let inner = set.inner.as_ref().unwrap();
+        assert!(inner.slots[0].disabled.load(Ordering::Relaxed));
+        assert!(!inner.slots[1].disabled.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn empty_builder_gives_empty_set() {
+        assert!(HookSetBuilder::new().build().is_empty());
+        assert!(HookSet::current().is_empty());
+    }
+}

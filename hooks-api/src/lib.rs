@@ -1,0 +1,35 @@
+//! The async-hooks vocabulary of hookrt.
+//!
+//! This crate defines what every part of the runtime speaks when it reports on its
+//! resources, and nothing else: it knows no scheduler, timer or socket.
+//!
+//! - [`AsyncId`]: a process-unique, never-reused resource id; [`AsyncId::ROOT`] is
+//!   "outside any resource".
+//! - [`ResourceKind`] and [`Resource`]: what a hook is told about.
+//! - [`Hook`]: `init / before / after / resolve / destroy / wake`, and [`HookSet`], the
+//!   immutable, panic-guarded list of hooks a runtime dispatches to.
+//! - The per-thread execution frame: [`execution_async_id`], [`trigger_async_id`],
+//!   [`enter`].
+//! - [`Context`]: the immutable, reference-counted async context frame that tasks carry.
+//! - [`AsyncResource`]: user-defined resources.
+//! - [`Ledger`]: a hook that checks the event invariants, for tests.
+
+mod async_resource;
+mod context;
+mod frame;
+mod hook;
+mod hook_set;
+mod id;
+mod kind;
+mod ledger;
+mod resource;
+
+pub use async_resource::AsyncResource;
+pub use context::Context;
+pub use frame::{enter, execution_async_id, trigger_async_id, FrameGuard};
+pub use hook::Hook;
+pub use hook_set::{HookPanic, HookSet, HookSetBuilder, HookSetGuard};
+pub use id::AsyncId;
+pub use kind::ResourceKind;
+pub use ledger::{Ledger, LedgerReport};
+pub use resource::Resource;
