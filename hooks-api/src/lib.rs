@@ -31,5 +31,5 @@ pub use hook::Hook;
 pub use hook_set::{HookPanic, HookSet, HookSetBuilder, HookSetGuard};
 pub use id::AsyncId;
 pub use kind::ResourceKind;
-pub use ledger::{Ledger, LedgerReport};
+pub use ledger::{Ledger, LedgerEvent, LedgerReport};
 pub use resource::Resource;

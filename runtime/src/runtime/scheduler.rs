@@ -1,0 +1,49 @@
+//! `SchedulerHandle`: the one place that knows which scheduler flavours exist.
+
+use super::current_thread;
+use crate::task::{JoinHandle, TaskMeta};
+use hookrt_hooks::HookSet;
+use std::future::Future;
+use std::sync::Arc;
+
+/// A handle to the scheduler of one runtime, whatever its flavour.
+#[derive(Clone, Debug)]
+pub(crate) enum SchedulerHandle {
+    /// `Builder::new_current_thread()`.
+    CurrentThread(Arc<current_thread::Handle>),
+}
+
+impl SchedulerHandle {
+    /// Spawns a `Send` task.
+    pub(crate) fn spawn_task<F>(&self, future: F, meta: TaskMeta) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            SchedulerHandle::CurrentThread(h) => current_thread::Handle::spawn(h, future, meta),
+        }
+    }
+
+    /// Runs a future to completion on the calling thread.
+    #[track_caller]
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self {
+            SchedulerHandle::CurrentThread(h) => current_thread::Handle::block_on(h, future),
+        }
+    }
+
+    /// Cancels every task and waits until their futures are dropped.
+    pub(crate) fn shutdown(&self) {
+        match self {
+            SchedulerHandle::CurrentThread(h) => h.shutdown(),
+        }
+    }
+
+    /// The runtime's hooks.
+    pub(crate) fn hooks(&self) -> &HookSet {
+        match self {
+            SchedulerHandle::CurrentThread(h) => h.hooks(),
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The vtable functions: polling, cancelling, completing, and the `JoinHandle` side.
+//!
+//! Every function here receives a `NonNull<Header>` that points at a `Cell<F, S>` for the
+//! `F` and `S` it is instantiated with (the vtable pairs them), which is what makes the
+//! casts below sound.
+
+use super::core::Stage;
+use super::header::Header;
+use super::raw::{Cell, RawTask};
+use super::state::{TransitionToIdle, TransitionToRunning};
+use super::{id::CurrentTaskGuard, waker, JoinError, Schedule};
+use hookrt_hooks::{AsyncId, HookSet};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context as TaskContext, Poll, Waker};
+
+/// Typed access to one cell.
+struct Harness<F: Future, S: 'static> {
+    cell: NonNull<Cell<F, S>>,
+}
+
+impl<F: Future, S: Schedule> Harness<F, S> {
+    /// # Safety
+    ///
+    /// `ptr` must point to the header of a live `Cell<F, S>`.
+    unsafe fn from_raw(ptr: NonNull<Header>) -> Harness<F, S> {
+        Harness { cell: ptr.cast() }
+    }
+
+    fn cell(&self) -> &Cell<F, S> {
+        // SAFETY: the cell is alive while any reference is held, and the caller of every
+        // vtable function holds one.
+        unsafe { self.cell.as_ref() }
+    }
+
+    fn header(&self) -> &Header {
+        &self.cell().header
+    }
+
+    fn raw(&self) -> RawTask {
+        // SAFETY: the header of a live cell.
+        unsafe { RawTask::from_raw(self.cell.cast()) }
+    }
+
+    fn hooks(&self) -> &HookSet {
+        self.cell().core.scheduler.hooks()
+    }
+
+    /// Polls the future once; the caller holds `RUNNING`.
+    fn poll_running(&self) {
+        let header = self.header();
+        let hooks = self.hooks();
+        let frame = hookrt_hooks::enter(header.id, header.trigger_id, header.context.clone());
+        let _task_id = CurrentTaskGuard::enter(header.id);
+        hooks.before(&header.resource());
+        // SAFETY: the waker borrows the reference this poll holds.
+        let waker = unsafe { waker::waker_ref(self.cell.cast()) };
+        let mut cx = TaskContext::from_waker(&waker);
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            self.cell().core.stage.with_mut(|stage| {
+                // SAFETY: RUNNING gives this thread exclusive access to the stage, and
+                // the future is never moved out of the cell while it is `Running`.
+                let stage = unsafe { &mut *stage };
+                match stage {
+                    Stage::Running(future) => {
+                        // SAFETY: see above; the cell is heap-allocated and never moves.
+                        unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
+                    }
+                    _ => unreachable!("a running task has its future"),
+                }
+            })
+        }));
+        match polled {
+            Ok(Poll::Pending) => {
+                hooks.after(&header.resource());
+                drop(frame);
+                match header.state.transition_to_idle() {
+                    TransitionToIdle::Ok => self.raw().drop_reference(),
+                    TransitionToIdle::OkNotified => {
+                        self.raw().schedule(Some(header.last_waker()));
+                        self.raw().drop_reference();
+                    }
+                    TransitionToIdle::Cancelled => self.cancel_and_finish(),
+                }
+            }
+            Ok(Poll::Ready(output)) => {
+                hooks.resolve(&header.resource());
+                self.drop_future();
+                hooks.after(&header.resource());
+                self.finish(Ok(output));
+            }
+            Err(panic) => {
+                self.drop_future();
+                hooks.after(&header.resource());
+                self.finish(Err(JoinError::panic(header.id, panic)));
+            }
+        }
+    }
+
+    /// Drops the future (the caller holds `RUNNING`, and is inside the task's frame or
+    /// enters it here). A panic in a destructor is swallowed: the task is over either way.
+    fn drop_future(&self) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            self.cell().core.stage.with_mut(|stage| {
+                // SAFETY: RUNNING gives exclusive access to the stage.
+                unsafe { *stage = Stage::Consumed };
+            })
+        }));
+    }
+
+    /// Drops the future of a cancelled task inside its frame, then finishes it.
+    fn cancel_and_finish(&self) {
+        let header = self.header();
+        let _frame = hookrt_hooks::enter(header.id, header.trigger_id, header.context.clone());
+        self.drop_future();
+        self.finish(Err(JoinError::cancelled(header.id)));
+    }
+
+    /// The future is gone: emit `destroy`, store the outcome, mark the task complete,
+    /// wake the joiner, leave the owned list and drop the running reference.
+    fn finish(&self, outcome: Result<F::Output, JoinError>) {
+        let header = self.header();
+        self.hooks().destroy(&header.resource());
+        self.cell().core.stage.with_mut(|stage| {
+            // SAFETY: RUNNING still gives exclusive access to the stage.
+            unsafe { *stage = Stage::Finished(outcome) };
+        });
+        let snapshot = header.state.transition_to_complete();
+        if !snapshot.is_join_interested() {
+            // Nobody will read the output: drop it here. SAFETY below.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                self.cell().core.stage.with_mut(|stage| {
+                    // SAFETY: without join interest the runner keeps the stage after
+                    // completion.
+                    unsafe { *stage = Stage::Consumed };
+                })
+            }));
+        } else if snapshot.is_join_waker_set() {
+            self.cell().trailer.join_waker.with(|slot| {
+                // SAFETY: COMPLETE and JOIN_WAKER are both set: the handle no longer
+                // writes the slot, and it holds a waker.
+                if let Some(waker) = unsafe { &*slot } {
+                    waker.wake_by_ref();
+                }
+            });
+        }
+        let released = self.cell().core.scheduler.release(self.raw());
+        let count = if released { 2 } else { 1 };
+        if header.state.transition_to_terminal(count) {
+            // SAFETY: those were the last references.
+            unsafe { dealloc::<F, S>(self.cell.cast()) }
+        }
+    }
+}
+
+/// Vtable `poll`.
+///
+/// # Safety
+///
+/// `ptr` points to a `Cell<F, S>`; the caller gives up a `Notified` reference.
+pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: per the function contract.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    match harness.header().state.transition_to_running() {
+        TransitionToRunning::Success => harness.poll_running(),
+        TransitionToRunning::Cancelled => harness.cancel_and_finish(),
+        TransitionToRunning::Failed => {}
+        // SAFETY: that was the last reference.
+        TransitionToRunning::Dealloc => unsafe { dealloc::<F, S>(ptr) },
+    }
+}
+
+/// Vtable `schedule`.
+///
+/// # Safety
+///
+/// `ptr` points to a `Cell<F, S>`; the caller counted the `Notified` reference.
+pub(super) unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>, by: Option<AsyncId>) {
+    // SAFETY: per the function contract.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    if let Some(by) = by {
+        // The task is notified and not yet in a queue, so nobody can run or destroy it
+        // before this event is out.
+        harness.hooks().wake(&harness.header().resource(), by);
+    }
+    harness.cell().core.scheduler.schedule(super::Notified::from_raw(harness.raw()));
+}
+
+/// Vtable `shutdown`.
+///
+/// # Safety
+///
+/// `ptr` points to a `Cell<F, S>`; the caller gives up the owned-list reference.
+pub(super) unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: per the function contract.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    if harness.header().state.transition_to_shutdown() {
+        // The owned-list reference now plays the running reference.
+        harness.cancel_and_finish();
+    } else {
+        harness.raw().drop_reference();
+    }
+}
+
+/// Vtable `dealloc`.
+///
+/// # Safety
+///
+/// `ptr` points to a `Cell<F, S>` and no reference to it remains.
+pub(super) unsafe fn dealloc<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    let cell = ptr.cast::<Cell<F, S>>();
+    // SAFETY: the cell came from `Box::leak` in `RawTask::new`, and nobody can reach it.
+    let cell = unsafe { Box::from_raw(cell.as_ptr()) };
+    debug_assert!(
+        cell.core.stage.with(|s| {
+            // SAFETY: exclusive access: no reference remains.
+            !matches!(unsafe { &*s }, Stage::Running(_))
+        }),
+        "a task was freed with its future alive (its destroy event would be lost)"
+    );
+    drop(cell);
+}
+
+/// Vtable `try_read_output`.
+///
+/// # Safety
+///
+/// `ptr` points to a `Cell<F, S>`, `dst` to a `Poll<Result<F::Output, JoinError>>`, and
+/// the caller is the task's `JoinHandle`.
+pub(super) unsafe fn try_read_output<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    dst: *mut (),
+    waker: &Waker,
+) {
+    // SAFETY: per the function contract.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    if !can_read_output(harness.header(), waker) {
+        return;
+    }
+    let output = harness.cell().core.stage.with_mut(|stage| {
+        // SAFETY: COMPLETE with join interest: the stage is the handle's.
+        match std::mem::replace(unsafe { &mut *stage }, Stage::Consumed) {
+            Stage::Finished(output) => output,
+            _ => panic!(
+                "JoinHandle polled after it returned Ready: a JoinHandle yields its \
+                 task's output once; keep the value from the first poll (a `Fuse` or an \
+                 `Option<JoinHandle>` avoids polling it again)"
+            ),
+        }
+    });
+    let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+    // SAFETY: the caller passes a valid, initialised destination of this type.
+    unsafe { *dst = Poll::Ready(output) };
+}
+
+/// Whether the output can be read now; if not, the waker is registered.
+fn can_read_output(header: &Header, waker: &Waker) -> bool {
+    let snapshot = header.state.load();
+    if snapshot.is_complete() {
+        return true;
+    }
+    let trailer = header.trailer();
+    if snapshot.is_join_waker_set() {
+        // SAFETY: JOIN_WAKER set and not COMPLETE: the slot holds a waker and only this
+        // handle writes it; reading is shared with nobody that writes.
+        let same = trailer
+            .join_waker
+            .with(|slot| unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(waker)));
+        if same {
+            return false;
+        }
+        if header.state.unset_join_waker().is_err() {
+            return true;
+        }
+    }
+    // JOIN_WAKER is clear: the slot is this handle's alone.
+    // SAFETY: see the line above.
+    trailer.join_waker.with_mut(|slot| unsafe { *slot = Some(waker.clone()) });
+    match header.state.set_join_waker() {
+        Ok(_) => false,
+        Err(_) => {
+            // Completed meanwhile; the slot is still ours. SAFETY: as above.
+            trailer.join_waker.with_mut(|slot| unsafe { *slot = None });
+            true
+        }
+    }
+}
+
+/// Vtable `drop_join_handle`.
+///
+/// # Safety
+///
+/// `ptr` points to a `Cell<F, S>`; the caller is the `JoinHandle`, giving up its
+/// reference.
+pub(super) unsafe fn drop_join_handle<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: per the function contract.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    let dropped = harness.header().state.transition_to_join_handle_dropped();
+    if dropped.drop_output {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            harness.cell().core.stage.with_mut(|stage| {
+                // SAFETY: completed with join interest: the stage is the handle's.
+                unsafe { *stage = Stage::Consumed };
+            })
+        }));
+    }
+    if dropped.drop_waker {
+        harness.cell().trailer.join_waker.with_mut(|slot| {
+            // SAFETY: the handle cleared JOIN_WAKER before completion: the slot is its.
+            unsafe { *slot = None };
+        });
+    }
+    harness.raw().drop_reference();
+}

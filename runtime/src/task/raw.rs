@@ -1,0 +1,184 @@
+//! The task cell, its layout, the vtable, and `RawTask`, the type-erased pointer.
+
+use super::core::{Core, Stage};
+use super::harness;
+use super::header::{Header, Trailer};
+use super::state::State;
+use super::Schedule;
+use crate::loom::sync::atomic::AtomicU64;
+use crate::loom::UnsafeCell;
+use hookrt_hooks::{AsyncId, Context};
+use std::future::Future;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::task::Waker;
+
+/// One heap allocation per task: header first (so a `NonNull<Header>` is also a pointer
+/// to the cell), then the scheduler handle and the future/output stage, then the cold
+/// trailer.
+#[repr(C)]
+pub(crate) struct Cell<F: Future, S: 'static> {
+    pub(crate) header: Header,
+    pub(crate) core: Core<F, S>,
+    pub(crate) trailer: Trailer,
+}
+
+/// The functions that know a task's concrete types. One static instance per `(F, S)`.
+pub(crate) struct Vtable {
+    /// Runs the task; consumes the `Notified` reference that was dequeued.
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Emits `wake(task, by)` when `by` is given, then submits a `Notified` whose
+    /// reference the caller already counted.
+    pub(crate) schedule: unsafe fn(NonNull<Header>, Option<AsyncId>),
+    /// Frees the cell; called when the last reference goes.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// `JoinHandle::poll`: writes `Poll::Ready(output)` to the destination (a
+    /// `*mut Poll<Result<F::Output, JoinError>>`) or registers the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// Drops the `JoinHandle`'s reference and whatever it still owns.
+    pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
+    /// Runtime shutdown: cancels the task if nobody else will; consumes the owned-list
+    /// reference.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// Byte offset of the trailer from the header.
+    pub(crate) trailer_offset: usize,
+}
+
+/// The vtable of one `(F, S)` pair, computed at compile time.
+struct VtableFor<F, S>(std::marker::PhantomData<(F, S)>);
+
+impl<F: Future, S: Schedule> VtableFor<F, S> {
+    const VTABLE: Vtable = Vtable {
+        poll: harness::poll::<F, S>,
+        schedule: harness::schedule::<F, S>,
+        dealloc: harness::dealloc::<F, S>,
+        try_read_output: harness::try_read_output::<F, S>,
+        drop_join_handle: harness::drop_join_handle::<F, S>,
+        shutdown: harness::shutdown::<F, S>,
+        trailer_offset: std::mem::offset_of!(Cell<F, S>, trailer),
+    };
+}
+
+/// Where and by whom a task is created.
+#[derive(Debug)]
+pub(crate) struct TaskMeta {
+    pub(crate) id: AsyncId,
+    pub(crate) trigger_id: AsyncId,
+    pub(crate) context: Context,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) name: Option<Box<str>>,
+}
+
+/// A type-erased pointer to a task cell. Copying it does not count a reference: the
+/// reference types (`Notified`, `OwnedTask`, `JoinHandle`, `AbortHandle`, wakers) own
+/// one each and say so.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawTask {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a task cell is shared between threads only through its atomic state word and
+// fields whose access rules are given in `header.rs` and `state.rs`; the future itself
+// is `Send` for every task the multi-thread scheduler holds (the spawn functions require
+// it), and `!Send` tasks never leave their thread.
+unsafe impl Send for RawTask {}
+// SAFETY: as for `Send`: all shared access goes through the state protocol.
+unsafe impl Sync for RawTask {}
+
+impl RawTask {
+    /// Allocates a cell with three references (owned list, `JoinHandle`, first
+    /// `Notified`).
+    pub(crate) fn new<F: Future, S: Schedule>(future: F, scheduler: S, meta: TaskMeta) -> RawTask {
+        let cell = Box::new(Cell {
+            header: Header {
+                state: State::new(),
+                vtable: &VtableFor::<F, S>::VTABLE,
+                id: meta.id,
+                trigger_id: meta.trigger_id,
+                woken_by: AtomicU64::new(0),
+                context: meta.context,
+                location: meta.location,
+            },
+            core: Core {
+                scheduler,
+                stage: UnsafeCell::new(Stage::Running(future)),
+            },
+            trailer: Trailer {
+                owned_slot: UnsafeCell::new(usize::MAX),
+                join_waker: UnsafeCell::new(None),
+                name: meta.name,
+            },
+        });
+        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        RawTask { ptr }
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` must point to the header of a live task cell.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> RawTask {
+        RawTask { ptr }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a `RawTask` only exists for a cell kept alive by a reference its owner
+        // holds, and the header is never written after creation except through atomics.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn id(&self) -> AsyncId {
+        self.header().id
+    }
+
+    /// Runs the task, consuming one `Notified` reference.
+    pub(crate) fn poll(self) {
+        // SAFETY: the caller hands over the `Notified` reference it owned.
+        unsafe { (self.header().vtable.poll)(self.ptr) }
+    }
+
+    /// Emits `wake` (if `by` is given) and submits a `Notified` already counted.
+    pub(crate) fn schedule(self, by: Option<AsyncId>) {
+        // SAFETY: the caller counted the reference this `Notified` owns.
+        unsafe { (self.header().vtable.schedule)(self.ptr, by) }
+    }
+
+    /// Cancels the task for shutdown, consuming the owned-list reference.
+    pub(crate) fn shutdown(self) {
+        // SAFETY: the caller hands over the owned-list reference.
+        unsafe { (self.header().vtable.shutdown)(self.ptr) }
+    }
+
+    /// Drops one reference, freeing the cell if it was the last.
+    pub(crate) fn drop_reference(self) {
+        if self.header().state.ref_dec() {
+            // SAFETY: that was the last reference: nobody else can reach the cell.
+            unsafe { (self.header().vtable.dealloc)(self.ptr) }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `dst` must be a valid `*mut Poll<Result<T, JoinError>>` where `T` is the task's
+    /// output type, and the caller must be the task's `JoinHandle`.
+    pub(crate) unsafe fn try_read_output(self, dst: *mut (), waker: &Waker) {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { (self.header().vtable.try_read_output)(self.ptr, dst, waker) }
+    }
+
+    /// # Safety
+    ///
+    /// The caller must be the task's `JoinHandle`, giving up its reference.
+    pub(crate) unsafe fn drop_join_handle(self) {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { (self.header().vtable.drop_join_handle)(self.ptr) }
+    }
+}
+
+impl std::fmt::Debug for RawTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawTask")
+            .field("id", &self.id())
+            .field("state", &self.header().state)
+            .finish()
+    }
+}

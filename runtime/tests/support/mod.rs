@@ -1,0 +1,134 @@
+//! Shared test support: runtimes with the Ledger installed, and an event recorder.
+#![allow(dead_code, unreachable_pub)]
+
+use hookrt::hooks::{AsyncId, Hook, Ledger, Resource, ResourceKind};
+use hookrt::runtime::{Builder, Runtime};
+use std::sync::{Arc, Mutex};
+
+/// One recorded event: `(event, id, detail)` where detail is the trigger for `init` and
+/// the waker for `wake`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ev {
+    Init { id: AsyncId, trigger: AsyncId, kind: ResourceKind, name: Option<String> },
+    Before(AsyncId),
+    After(AsyncId),
+    Resolve(AsyncId),
+    Destroy(AsyncId),
+    Wake { id: AsyncId, by: AsyncId },
+}
+
+/// Records every event in order (one global order across threads).
+#[derive(Default)]
+pub struct Recorder(Mutex<Vec<Ev>>);
+
+impl Recorder {
+    pub fn events(&self) -> Vec<Ev> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The events of one id, in order, as short names.
+    pub fn names_for(&self, id: AsyncId) -> Vec<&'static str> {
+        self.events()
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Init { id: i, .. } if *i == id => Some("init"),
+                Ev::Before(i) if *i == id => Some("before"),
+                Ev::After(i) if *i == id => Some("after"),
+                Ev::Resolve(i) if *i == id => Some("resolve"),
+                Ev::Destroy(i) if *i == id => Some("destroy"),
+                Ev::Wake { id: i, .. } if *i == id => Some("wake"),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn trigger_of(&self, id: AsyncId) -> Option<AsyncId> {
+        self.events().iter().find_map(|e| match e {
+            Ev::Init { id: i, trigger, .. } if *i == id => Some(*trigger),
+            _ => None,
+        })
+    }
+
+    pub fn wakes_of(&self, id: AsyncId) -> Vec<AsyncId> {
+        self.events()
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Wake { id: i, by } if *i == id => Some(*by),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn count(&self, f: impl Fn(&Ev) -> bool) -> usize {
+        self.events().iter().filter(|e| f(e)).count()
+    }
+
+    /// The id of the first resource initialised with this name.
+    pub fn id_named(&self, name: &str) -> Option<AsyncId> {
+        self.events().iter().find_map(|e| match e {
+            Ev::Init { id, name: Some(n), .. } if n == name => Some(*id),
+            _ => None,
+        })
+    }
+}
+
+impl Hook for Recorder {
+    fn init(&self, r: &Resource<'_>) {
+        self.0.lock().unwrap().push(Ev::Init {
+            id: r.id(),
+            trigger: r.trigger_id(),
+            kind: r.kind(),
+            name: r.name().map(str::to_owned),
+        });
+    }
+    fn before(&self, r: &Resource<'_>) {
+        self.0.lock().unwrap().push(Ev::Before(r.id()));
+    }
+    fn after(&self, r: &Resource<'_>) {
+        self.0.lock().unwrap().push(Ev::After(r.id()));
+    }
+    fn resolve(&self, r: &Resource<'_>) {
+        self.0.lock().unwrap().push(Ev::Resolve(r.id()));
+    }
+    fn destroy(&self, r: &Resource<'_>) {
+        self.0.lock().unwrap().push(Ev::Destroy(r.id()));
+    }
+    fn wake(&self, r: &Resource<'_>, by: AsyncId) {
+        self.0.lock().unwrap().push(Ev::Wake { id: r.id(), by });
+    }
+}
+
+/// A runtime flavour the suite runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Flavor {
+    CurrentThread,
+}
+
+pub const FLAVORS: &[Flavor] = &[Flavor::CurrentThread];
+
+/// A runtime of `flavor` with a Ledger and a Recorder installed.
+pub fn runtime(flavor: Flavor) -> (Runtime, Arc<Ledger>, Arc<Recorder>) {
+    let ledger = Arc::new(Ledger::new());
+    let recorder = Arc::new(Recorder::default());
+    let mut builder = match flavor {
+        Flavor::CurrentThread => Builder::new_current_thread(),
+    };
+    let rt = builder
+        .enable_all()
+        .hook(ledger.clone())
+        .hook(recorder.clone())
+        .build()
+        .expect("runtime builds");
+    (rt, ledger, recorder)
+}
+
+/// Runs `body` on every flavour with a fresh runtime, drops the runtime, and checks the
+/// Ledger is balanced.
+pub fn check(body: impl Fn(&Runtime, &Recorder)) {
+    for &flavor in FLAVORS {
+        let (rt, ledger, recorder) = runtime(flavor);
+        body(&rt, &recorder);
+        drop(rt);
+        ledger.assert_balanced();
+    }
+}
