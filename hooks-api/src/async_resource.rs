@@ -1,6 +1,6 @@
 //! `AsyncResource`: a user-defined resource with the full event lifecycle.
 
-use crate::{frame, execution_async_id, AsyncId, Context, HookSet, Resource, ResourceKind};
+use crate::{execution_async_id, frame, AsyncId, Context, HookSet, Resource, ResourceKind};
 use std::fmt;
 use std::panic::Location;
 

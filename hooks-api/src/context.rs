@@ -5,16 +5,39 @@
 //! one. The empty context is a null pointer, so carrying it costs nothing, and carrying a
 //! set context (into a spawned task, say) is one pointer copy plus one refcount increment.
 
+use crate::LocalStorage;
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 
-/// A snapshot of async context: the values of every `LocalStorage` at one point.
+/// A snapshot of async context: the values of every [`LocalStorage`] at one point
+/// (TC39's `AsyncContext.Snapshot`).
 ///
 /// Every task carries the context it was spawned in, and every resource remembers the
 /// context it was created in ([`Resource::context`](crate::Resource::context)).
 /// `Context` is cheap to clone (a pointer copy and a refcount increment, or nothing at
-/// all when the context is empty).
+/// all when the context is empty), and it is `Send + Sync`, so a snapshot can be carried
+/// to another thread or a foreign callback and re-entered there with
+/// [`run_sync`](Context::run_sync), [`run`](Context::run) or [`Context::bind`].
+///
+/// ```
+/// use hookrt_hooks::{Context, LocalStorage};
+///
+/// static USER: LocalStorage<String> = LocalStorage::new();
+///
+/// let snapshot = USER.run_sync("ada".to_string(), Context::current);
+/// assert!(USER.get().is_none(), "the scope has ended");
+/// assert_eq!(snapshot.get(&USER).as_deref().map(String::as_str), Some("ada"));
+///
+/// let seen = std::thread::spawn(move || snapshot.run_sync(|| USER.get()))
+///     .join()
+///     .unwrap();
+/// assert_eq!(seen.as_deref().map(String::as_str), Some("ada"));
+/// ```
 #[derive(Clone, Default)]
 pub struct Context {
     frame: Option<Arc<Frame>>,
@@ -43,7 +66,11 @@ impl Context {
         Context { frame: None }
     }
 
-    /// The context of the current execution (an empty one outside any runtime).
+    /// The context of the current execution (an empty one outside any runtime and any
+    /// scope).
+    ///
+    /// Costs a thread-local access and, when the context is not empty, one refcount
+    /// increment.
     pub fn current() -> Context {
         crate::frame::current_context()
     }
@@ -55,9 +82,91 @@ impl Context {
 
     /// Runs `f` with this context as the current one, then restores the previous context
     /// (also when `f` panics). The execution and trigger ids are left as they are.
+    ///
+    /// ```
+    /// use hookrt_hooks::{Context, LocalStorage};
+    ///
+    /// static LEVEL: LocalStorage<u8> = LocalStorage::new();
+    ///
+    /// let ctx = LEVEL.run_sync(3, Context::current);
+    /// assert_eq!(ctx.run_sync(|| LEVEL.get()).as_deref(), Some(&3));
+    /// assert_eq!(LEVEL.get(), None);
+    /// ```
     pub fn run_sync<R>(&self, f: impl FnOnce() -> R) -> R {
         let _restore = crate::frame::replace_context(self.clone());
         f()
+    }
+
+    /// Wraps `future` so that every poll of it (and the drop of it) runs with this
+    /// context as the current one; the previous context is restored after each poll,
+    /// also when the poll panics.
+    ///
+    /// Tasks spawned while the future is being polled inherit this context, because a
+    /// spawn copies the current one. See [`Scoped`] for how
+    /// [`LocalStorage::enter_with`] behaves inside.
+    ///
+    /// ```
+    /// use hookrt_hooks::{Context, LocalStorage};
+    /// # fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    /// #     struct Noop;
+    /// #     impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
+    /// #     let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut future = std::pin::pin!(future);
+    /// #     loop {
+    /// #         if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) { return out; }
+    /// #     }
+    /// # }
+    ///
+    /// static REQUEST_ID: LocalStorage<u64> = LocalStorage::new();
+    ///
+    /// let ctx = REQUEST_ID.run_sync(42, Context::current);
+    /// let seen = block_on(ctx.run(async { REQUEST_ID.get() }));
+    /// assert_eq!(seen.as_deref(), Some(&42));
+    /// ```
+    pub fn run<F: Future>(&self, future: F) -> Scoped<F> {
+        Scoped::new(self.clone(), future)
+    }
+
+    /// Captures the current context and returns a closure that runs `f` inside it,
+    /// wherever and whenever it is called (Node's `AsyncLocalStorage.bind` /
+    /// `AsyncResource.bind`).
+    ///
+    /// Use it to carry context into a thread, a callback registered with a foreign
+    /// library, or any code the runtime does not spawn. The returned closure is `Send`
+    /// when `f` is.
+    ///
+    /// ```
+    /// use hookrt_hooks::{Context, LocalStorage};
+    ///
+    /// static TRACE: LocalStorage<&'static str> = LocalStorage::new();
+    ///
+    /// let job = TRACE.run_sync("trace-7", || Context::bind(|| TRACE.get()));
+    /// let seen = std::thread::spawn(job).join().unwrap();
+    /// assert_eq!(seen.as_deref(), Some(&"trace-7"));
+    /// ```
+    pub fn bind<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+        let context = Context::current();
+        move || context.run_sync(f)
+    }
+
+    /// The value `storage` has in this context, if any.
+    ///
+    /// This reads a snapshot rather than the current execution, which is what a hook
+    /// needs when it is told about a resource:
+    /// `resource.context().get(&TRACE_ID)`.
+    ///
+    /// ```
+    /// use hookrt_hooks::{Context, LocalStorage};
+    ///
+    /// static SAMPLED: LocalStorage<bool> = LocalStorage::new();
+    ///
+    /// let ctx = SAMPLED.run_sync(true, Context::current);
+    /// assert_eq!(ctx.get(&SAMPLED).as_deref(), Some(&true));
+    /// assert_eq!(Context::empty().get(&SAMPLED), None);
+    /// ```
+    pub fn get<T: Send + Sync + 'static>(&self, storage: &LocalStorage<T>) -> Option<Arc<T>> {
+        self.get_raw(storage.key())?.clone().downcast::<T>().ok()
     }
 
     /// Whether two contexts are the same frame (pointer equality).
@@ -74,10 +183,29 @@ impl Context {
         self.frame.as_ref().map_or(0, |f| f.entries.len())
     }
 
+    /// Makes `context` the current one for the rest of the innermost enclosing scope,
+    /// without a guard: whoever set the enclosing frame (a task poll, a [`Scoped`] poll,
+    /// [`run_sync`](Context::run_sync), `AsyncResource::in_scope`) restores its own
+    /// saved context when it ends, and the context replaced here is released now.
+    pub(crate) fn set_current(context: Context) {
+        // The frame module only offers guarded replacement. Forgetting a guard would leak
+        // the context it saved, so build an unguarded "set" from two guards dropped out
+        // of order instead. Nothing else runs in between, so the execution and trigger
+        // ids that both guards save and restore are the current ones throughout.
+        let to_new = crate::frame::replace_context(context); // current: new, saves old
+        let back_to_new = crate::frame::replace_context(Context::empty()); // saves new
+        drop(to_new); // current: old again, the empty placeholder is released
+        drop(back_to_new); // current: new, the old context is released
+    }
+
     /// The value stored under `key`, if any.
     pub(crate) fn get_raw(&self, key: StorageKey) -> Option<&Arc<dyn Any + Send + Sync>> {
         let frame = self.frame.as_ref()?;
-        frame.entries.iter().find(|e| e.key == key).map(|e| &e.value)
+        frame
+            .entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| &e.value)
     }
 
     /// A new context equal to this one except that `key` maps to `value` (`None`
@@ -117,6 +245,75 @@ impl fmt::Debug for Context {
     }
 }
 
+/// A future that runs inside a fixed [`Context`]: returned by [`Context::run`],
+/// [`LocalStorage::run`] and [`LocalStorage::exit`].
+///
+/// Around every poll of the inner future, `Scoped` makes its context the thread's
+/// current one and restores the previous context afterwards (also when the poll
+/// panics). The inner future is dropped inside the context as well, so destructors see
+/// the same values as the code that ran.
+///
+/// If the inner future changes the current context during a poll with
+/// [`LocalStorage::enter_with`], `Scoped` keeps that context for its later polls: an
+/// `enter_with` inside a `run` future lasts until the future completes, as in Node.
+///
+/// Costs per poll: three thread-local accesses, and two refcount increments and
+/// decrements when the context is not empty.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Scoped<F> {
+    context: Context,
+    /// Structurally pinned: never moved out of, and dropped in place by `Drop`.
+    future: ManuallyDrop<F>,
+}
+
+impl<F> Scoped<F> {
+    fn new(context: Context, future: F) -> Scoped<F> {
+        Scoped {
+            context,
+            future: ManuallyDrop::new(future),
+        }
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned: `Scoped` never moves it out, has no
+        // `&mut F` API, is `Unpin` only when `F` is (auto trait), and its `Drop` drops the
+        // future in place. `context` is not pinned and is only reassigned, which is fine
+        // because `Context: Unpin`.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _restore = crate::frame::replace_context(this.context.clone());
+        // SAFETY: see above; `this.future` stays where the pinned `Scoped` put it.
+        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
+        let output = future.poll(cx);
+        // Write back an `enter_with` made during this poll, so later polls keep it.
+        let now = Context::current();
+        if !now.ptr_eq(&this.context) {
+            this.context = now;
+        }
+        output
+    }
+}
+
+impl<F> Drop for Scoped<F> {
+    fn drop(&mut self) {
+        let _restore = crate::frame::replace_context(self.context.clone());
+        // SAFETY: `future` is dropped exactly once, here, and never used afterwards; it
+        // is dropped in place, which honours the pinning guarantee.
+        unsafe { ManuallyDrop::drop(&mut self.future) }
+    }
+}
+
+impl<F> fmt::Debug for Scoped<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scoped")
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +333,100 @@ mod tests {
         assert_eq!(one.get_raw(key).unwrap().downcast_ref::<u32>(), Some(&5));
         assert_eq!(two.get_raw(key).unwrap().downcast_ref::<u32>(), Some(&6));
         assert!(two.with_raw(key, None).is_empty());
+    }
+
+    static TRACE: LocalStorage<u64> = LocalStorage::named("trace");
+    static USER: LocalStorage<String> = LocalStorage::named("user");
+
+    fn trace() -> Option<u64> {
+        TRACE.get().as_deref().copied()
+    }
+
+    #[test]
+    fn get_reads_one_storage_of_a_snapshot() {
+        let ctx = TRACE.run_sync(11, || USER.run_sync("ada".into(), Context::current));
+        assert_eq!(ctx.len(), 2);
+        assert_eq!(ctx.get(&TRACE).as_deref(), Some(&11));
+        assert_eq!(ctx.get(&USER).as_deref().map(String::as_str), Some("ada"));
+        assert_eq!(trace(), None, "reading a snapshot does not enter it");
+        assert_eq!(Context::empty().get(&TRACE), None);
+    }
+
+    #[test]
+    fn a_foreign_key_of_another_type_reads_as_none() {
+        let ctx = Context::empty().with_raw(TRACE.key(), Some(Arc::new("not a u64")));
+        assert_eq!(ctx.get(&TRACE), None);
+        assert!(ctx.run_sync(|| TRACE.with(|v| v.is_none())));
+    }
+
+    #[test]
+    fn current_snapshot_runs_on_another_thread() {
+        let ctx = TRACE.run_sync(21, Context::current);
+        assert_eq!(trace(), None);
+        let (inside, outside) = std::thread::spawn(move || {
+            let outside = trace();
+            (ctx.run_sync(trace), outside)
+        })
+        .join()
+        .unwrap();
+        assert_eq!((inside, outside), (Some(21), None));
+    }
+
+    #[test]
+    fn bind_carries_the_context_to_another_thread() {
+        let job = TRACE.run_sync(31, || Context::bind(trace));
+        let nested = TRACE.run_sync(32, || {
+            Context::bind(|| (trace(), TRACE.run_sync(33, trace)))
+        });
+        let seen = std::thread::spawn(move || (job(), trace(), nested(), trace()))
+            .join()
+            .unwrap();
+        assert_eq!(seen, (Some(31), None, (Some(32), Some(33)), None));
+    }
+
+    #[test]
+    fn bind_overrides_the_context_of_the_caller() {
+        let job = Context::bind(trace);
+        assert_eq!(TRACE.run_sync(41, job), None, "bound outside any scope");
+    }
+
+    #[test]
+    fn run_future_enters_the_snapshot_on_each_poll() {
+        use std::task::{Wake, Waker};
+        struct Noop;
+        impl Wake for Noop {
+            fn wake(self: Arc<Self>) {}
+        }
+        let waker = Waker::from(Arc::new(Noop));
+        let mut cx = TaskContext::from_waker(&waker);
+
+        let ctx = TRACE.run_sync(51, Context::current);
+        let mut polls = 0;
+        let mut future = std::pin::pin!(ctx.run(std::future::poll_fn(|_| {
+            polls += 1;
+            assert_eq!(trace(), Some(51));
+            if polls < 3 {
+                Poll::Pending
+            } else {
+                Poll::Ready(polls)
+            }
+        })));
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(trace(), None);
+        let second = TRACE.run_sync(52, || {
+            let poll = future.as_mut().poll(&mut cx);
+            (poll, trace())
+        });
+        assert_eq!(second, (Poll::Pending, Some(52)));
+        assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(3));
+        assert_eq!(trace(), None);
+    }
+
+    #[test]
+    fn scoped_is_debug_send_and_unpin_when_its_future_is() {
+        fn check<T: Send + Unpin + fmt::Debug>(_: &T) {}
+        let scoped = Context::empty().run(std::future::ready(1));
+        check(&scoped);
+        assert!(format!("{scoped:?}").starts_with("Scoped"));
     }
 }

@@ -100,7 +100,10 @@ impl HookSetBuilder {
 impl fmt::Debug for HookSetBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HookSetBuilder")
-            .field("hooks", &self.slots.iter().map(|s| s.type_name).collect::<Vec<_>>())
+            .field(
+                "hooks",
+                &self.slots.iter().map(|s| s.type_name).collect::<Vec<_>>(),
+            )
             .field("on_panic", &self.on_panic)
             .finish()
     }

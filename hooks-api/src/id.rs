@@ -92,7 +92,10 @@ fn take_block(len: u64) -> u64 {
     let start = NEXT_BLOCK_START.fetch_add(len, Ordering::Relaxed);
     // 2^64 ids at a billion per second last for centuries; a wrap would break uniqueness,
     // so refuse loudly rather than reuse.
-    assert!(start <= u64::MAX - len, "hookrt: the async id space is exhausted");
+    assert!(
+        start <= u64::MAX - len,
+        "hookrt: the async id space is exhausted"
+    );
     start
 }
 

@@ -22,14 +22,16 @@ mod hook_set;
 mod id;
 mod kind;
 mod ledger;
+mod local_storage;
 mod resource;
 
 pub use async_resource::AsyncResource;
-pub use context::Context;
+pub use context::{Context, Scoped};
 pub use frame::{enter, execution_async_id, trigger_async_id, FrameGuard};
 pub use hook::Hook;
 pub use hook_set::{HookPanic, HookSet, HookSetBuilder, HookSetGuard};
 pub use id::AsyncId;
 pub use kind::ResourceKind;
 pub use ledger::{Ledger, LedgerEvent, LedgerReport};
+pub use local_storage::LocalStorage;
 pub use resource::Resource;

@@ -25,7 +25,7 @@ fn block_on_inside_a_runtime() {
 fn block_on_inside_a_task() {
     let (rt, _, _) = support::runtime(support::Flavor::CurrentThread);
     let handle = rt.handle().clone();
-    let join = rt.block_on(async move { hookrt::spawn(async move { handle.block_on(async {}) }) });
+    let join = rt.handle().spawn(async move { handle.block_on(async {}) });
     // Re-raise the task's panic so should_panic sees its message.
     if let Err(e) = rt.block_on(join) {
         std::panic::resume_unwind(e.into_panic());

@@ -60,7 +60,11 @@ fn trigger_ids_follow_the_spawn_chain() {
             .unwrap();
             (root, outer, inner)
         });
-        assert_ne!(root, AsyncId::ROOT, "block_on runs as a resource of its own");
+        assert_ne!(
+            root,
+            AsyncId::ROOT,
+            "block_on runs as a resource of its own"
+        );
         let events = rec.events();
         assert!(events.iter().any(|e| matches!(e,
             Ev::Init { id, trigger, name: Some(n), .. }
@@ -76,7 +80,7 @@ fn a_task_woken_through_a_channel_names_the_sender() {
         let (receiver, sender) = rt.block_on(async {
             let (tx, rx) = oneshot::channel::<u32>();
             let receiver = hookrt::spawn(async move { rx.await.unwrap() });
-            task::yield_now().await; // let the receiver park on the channel
+            rec.polled(receiver.id().async_id()).await; // the receiver parks on the channel
             let sender = hookrt::spawn(async move { tx.send(7).unwrap() });
             let ids = (receiver.id().async_id(), sender.id().async_id());
             assert_eq!(receiver.await.unwrap(), 7);
@@ -93,7 +97,7 @@ fn a_wake_from_a_foreign_thread_is_by_root() {
         let receiver = rt.block_on(async {
             let (tx, rx) = oneshot::channel::<u32>();
             let receiver = hookrt::spawn(async move { rx.await.unwrap() });
-            task::yield_now().await;
+            rec.polled(receiver.id().async_id()).await;
             let thread = std::thread::spawn(move || tx.send(9).unwrap());
             let id = receiver.id().async_id();
             assert_eq!(receiver.await.unwrap(), 9);
@@ -132,7 +136,7 @@ fn abort_mid_flight_drops_the_future_once() {
                     let _guard = guard;
                     std::future::pending::<()>().await
                 });
-                task::yield_now().await; // first poll happens
+                rec.polled(handle.id().async_id()).await; // first poll happened
                 assert!(!handle.is_finished());
                 handle.abort();
                 handle.abort();
@@ -142,8 +146,15 @@ fn abort_mid_flight_drops_the_future_once() {
             }
         });
         assert_eq!(dropped.load(Ordering::SeqCst), 1);
-        assert_eq!(rec.names_for(id), ["init", "before", "after", "wake", "destroy"]);
-        assert_eq!(rec.wakes_of(id), [root], "an abort is a wake by the aborting execution");
+        assert_eq!(
+            rec.names_for(id),
+            ["init", "before", "after", "wake", "destroy"]
+        );
+        assert_eq!(
+            rec.wakes_of(id),
+            [root],
+            "an abort is a wake by the aborting execution"
+        );
     });
 }
 
@@ -156,14 +167,20 @@ fn a_panicking_task_reports_and_the_runtime_goes_on() {
             let err = handle.await.unwrap_err();
             assert!(err.is_panic());
             let payload = err.into_panic();
-            assert_eq!(payload.downcast_ref::<&str>(), Some(&"task failure on purpose"));
+            assert_eq!(
+                payload.downcast_ref::<&str>(),
+                Some(&"task failure on purpose")
+            );
             // Other tasks keep running.
             assert_eq!(hookrt::spawn(async { 3 }).await.unwrap(), 3);
             id
         });
         assert_eq!(rec.names_for(id), ["init", "before", "after", "destroy"]);
         // And the runtime serves later block_on calls.
-        assert_eq!(rt.block_on(async { hookrt::spawn(async { 4 }).await.unwrap() }), 4);
+        assert_eq!(
+            rt.block_on(async { hookrt::spawn(async { 4 }).await.unwrap() }),
+            4
+        );
     });
 }
 
@@ -194,7 +211,9 @@ fn a_detached_task_still_runs_to_completion() {
 fn one_hundred_thousand_tasks() {
     check(|rt, rec| {
         let sum = rt.block_on(async {
-            let handles: Vec<_> = (0..100_000u64).map(|i| hookrt::spawn(async move { i })).collect();
+            let handles: Vec<_> = (0..100_000u64)
+                .map(|i| hookrt::spawn(async move { i }))
+                .collect();
             let mut sum = 0;
             for h in handles {
                 sum += h.await.unwrap();

@@ -1,3 +1,5 @@
+//! Argument-syntax tests: the pairs parsed, or the error and the source text it points at.
+
 use super::Args;
 use quote::ToTokens;
 

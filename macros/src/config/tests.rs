@@ -1,3 +1,6 @@
+//! Argument-meaning tests: the checked configuration, or each error and the source text
+//! it points at, with the multi-thread scheduler available and not.
+
 use super::{Config, EntryKind, Flavor, MULTI_THREAD_NOT_BUILT};
 use crate::args::Args;
 use quote::ToTokens;

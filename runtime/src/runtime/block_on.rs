@@ -46,8 +46,10 @@ impl Wake for BlockOnSignal {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.woken_by
-            .store(hookrt_hooks::execution_async_id().as_u64(), Ordering::Relaxed);
+        self.woken_by.store(
+            hookrt_hooks::execution_async_id().as_u64(),
+            Ordering::Relaxed,
+        );
         self.notified.store(true, Ordering::Release);
         self.parker.unpark();
         self.thread.unpark();
@@ -108,7 +110,11 @@ impl<F: Future> BlockOnTask<F> {
         self.hooks.before(&self.resource());
         let after = EmitAfter(self);
         let mut cx = std::task::Context::from_waker(&after.0.waker);
-        let future = after.0.future.as_mut().expect("block_on future polled after completion");
+        let future = after
+            .0
+            .future
+            .as_mut()
+            .expect("block_on future polled after completion");
         match future.as_mut().poll(&mut cx) {
             Poll::Pending => None,
             Poll::Ready(output) => {

@@ -1,11 +1,13 @@
 //! `Builder`: configures and creates a `Runtime`.
 
-use super::current_thread;
 use super::scheduler::SchedulerHandle;
+use super::{current_thread, multi_thread};
 use super::{Handle, Runtime};
 use hookrt_hooks::{Hook, HookPanic, HookSetBuilder};
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Builds a [`Runtime`] with custom settings, and is where hooks are registered.
 ///
@@ -32,25 +34,93 @@ pub struct Builder {
     global_queue_interval: Option<u32>,
     enable_io: bool,
     enable_time: bool,
+    worker_threads: Option<usize>,
+    thread_name: Arc<dyn Fn() -> String + Send + Sync>,
+    thread_stack_size: Option<usize>,
+    on_thread_start: Option<multi_thread::ThreadCallback>,
+    on_thread_stop: Option<multi_thread::ThreadCallback>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Flavor {
     CurrentThread,
+    MultiThread,
 }
 
 impl Builder {
     /// A builder for a runtime that runs every task on the thread that calls
     /// [`Runtime::block_on`].
     pub fn new_current_thread() -> Builder {
+        Builder::new(Flavor::CurrentThread)
+    }
+
+    /// A builder for the work-stealing runtime: `worker_threads` threads (default: one
+    /// per core) run the tasks; `block_on` runs its future on the calling thread.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Flavor::MultiThread)
+    }
+
+    fn new(flavor: Flavor) -> Builder {
         Builder {
-            flavor: Flavor::CurrentThread,
+            flavor,
             hooks: HookSetBuilder::new(),
             event_interval: 61,
             global_queue_interval: None,
             enable_io: false,
             enable_time: false,
+            worker_threads: None,
+            thread_name: Arc::new(|| "hookrt-worker".to_owned()),
+            thread_stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
         }
+    }
+
+    /// How many worker threads the multi-thread runtime starts (default: the number of
+    /// cores). Ignored by the current-thread runtime.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is zero.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "worker_threads must be at least 1");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The name of the runtime's threads (default `"hookrt-worker"`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.thread_name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// A function that names each new runtime thread.
+    pub fn thread_name_fn<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() -> String + Send + Sync + 'static,
+    {
+        self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// The stack size of the runtime's threads (default: the platform's).
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on each runtime thread when it starts.
+    pub fn on_thread_start<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each runtime thread before it stops.
+    pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
     }
 
     /// Registers a hook. May be called several times; hooks are called in registration
@@ -126,6 +196,21 @@ impl Builder {
                     global_queue_interval: self.global_queue_interval.unwrap_or(31),
                 },
             )),
+            Flavor::MultiThread => {
+                let workers = self.worker_threads.unwrap_or_else(default_worker_threads);
+                SchedulerHandle::MultiThread(multi_thread::Handle::start(
+                    hooks,
+                    multi_thread::Config {
+                        worker_threads: workers,
+                        event_interval: self.event_interval,
+                        global_queue_interval: self.global_queue_interval.unwrap_or(31),
+                        thread_name: self.thread_name.clone(),
+                        thread_stack_size: self.thread_stack_size,
+                        on_thread_start: self.on_thread_start.clone(),
+                        on_thread_stop: self.on_thread_stop.clone(),
+                    },
+                )?)
+            }
         };
         Ok(Runtime::from_handle(Handle { inner: handle }))
     }
@@ -140,6 +225,25 @@ impl fmt::Debug for Builder {
             .field("global_queue_interval", &self.global_queue_interval)
             .field("enable_io", &self.enable_io)
             .field("enable_time", &self.enable_time)
-            .finish()
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_stack_size", &self.thread_stack_size)
+            .finish_non_exhaustive()
     }
+}
+
+/// One worker per core, as tokio does (`HOOKRT_WORKER_THREADS` overrides it).
+fn default_worker_threads() -> usize {
+    static CACHED: AtomicUsize = AtomicUsize::new(0);
+    let cached = CACHED.load(Ordering::Relaxed);
+    if cached != 0 {
+        return cached;
+    }
+    let n = std::env::var("HOOKRT_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1);
+    CACHED.store(n, Ordering::Relaxed);
+    n
 }

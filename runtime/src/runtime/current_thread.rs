@@ -264,7 +264,8 @@ impl Schedule for Arc<Handle> {
     fn schedule(&self, task: Notified) {
         let mut task = Some(task);
         let queued = self.with_active_core(|core| {
-            core.queue.push_back(task.take().expect("the task is queued once"))
+            core.queue
+                .push_back(task.take().expect("the task is queued once"))
         });
         if queued.is_ok() {
             return;

@@ -5,6 +5,7 @@ mod builder;
 pub(crate) mod context;
 mod current_thread;
 mod handle;
+mod multi_thread;
 mod park;
 pub(crate) mod scheduler;
 
@@ -60,14 +61,35 @@ impl Runtime {
     }
 }
 
+impl Runtime {
+    /// Shuts the runtime down, waiting at most `timeout` for tasks to be cancelled and
+    /// worker threads to stop. Whatever is still running after that is left behind
+    /// (it finishes or is dropped later, on its own thread).
+    pub fn shutdown_timeout(self, timeout: std::time::Duration) {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        this.handle.inner.shutdown(Some(timeout));
+        // SAFETY: `this` is never used again; dropping its fields once is what `Drop`
+        // would have done, minus the unbounded wait.
+        unsafe { std::ptr::drop_in_place(&mut this.handle) };
+    }
+
+    /// Shuts the runtime down without waiting: tasks are cancelled by the runtime's own
+    /// threads as they notice.
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(std::time::Duration::ZERO);
+    }
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
-        self.handle.inner.shutdown();
+        self.handle.inner.shutdown(None);
     }
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .finish()
     }
 }

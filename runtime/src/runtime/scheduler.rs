@@ -1,16 +1,19 @@
 //! `SchedulerHandle`: the one place that knows which scheduler flavours exist.
 
-use super::current_thread;
+use super::{current_thread, multi_thread};
 use crate::task::{JoinHandle, TaskMeta};
 use hookrt_hooks::HookSet;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A handle to the scheduler of one runtime, whatever its flavour.
 #[derive(Clone, Debug)]
 pub(crate) enum SchedulerHandle {
     /// `Builder::new_current_thread()`.
     CurrentThread(Arc<current_thread::Handle>),
+    /// `Builder::new_multi_thread()`.
+    MultiThread(Arc<multi_thread::Handle>),
 }
 
 impl SchedulerHandle {
@@ -22,6 +25,7 @@ impl SchedulerHandle {
     {
         match self {
             SchedulerHandle::CurrentThread(h) => current_thread::Handle::spawn(h, future, meta),
+            SchedulerHandle::MultiThread(h) => multi_thread::Handle::spawn(h, future, meta),
         }
     }
 
@@ -30,13 +34,19 @@ impl SchedulerHandle {
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         match self {
             SchedulerHandle::CurrentThread(h) => current_thread::Handle::block_on(h, future),
+            SchedulerHandle::MultiThread(h) => multi_thread::Handle::block_on(h, future),
         }
     }
 
-    /// Cancels every task and waits until their futures are dropped.
-    pub(crate) fn shutdown(&self) {
+    /// Cancels every task and waits (up to `timeout`, `None` for ever) until their
+    /// futures are dropped. Returns whether that finished in time.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
         match self {
-            SchedulerHandle::CurrentThread(h) => h.shutdown(),
+            SchedulerHandle::CurrentThread(h) => {
+                h.shutdown();
+                true
+            }
+            SchedulerHandle::MultiThread(h) => h.shutdown(timeout),
         }
     }
 
@@ -44,6 +54,7 @@ impl SchedulerHandle {
     pub(crate) fn hooks(&self) -> &HookSet {
         match self {
             SchedulerHandle::CurrentThread(h) => h.hooks(),
+            SchedulerHandle::MultiThread(h) => h.hooks(),
         }
     }
 }

@@ -9,7 +9,7 @@ use super::header::Header;
 use super::raw::{Cell, RawTask};
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::{id::CurrentTaskGuard, waker, JoinError, Schedule};
-use hookrt_hooks::{AsyncId, HookSet};
+use hookrt_hooks::{AsyncId, HookSet, ResourceKind};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -59,18 +59,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let waker = unsafe { waker::waker_ref(self.cell.cast()) };
         let mut cx = TaskContext::from_waker(&waker);
         let polled = catch_unwind(AssertUnwindSafe(|| {
-            self.cell().core.stage.with_mut(|stage| {
-                // SAFETY: RUNNING gives this thread exclusive access to the stage, and
-                // the future is never moved out of the cell while it is `Running`.
-                let stage = unsafe { &mut *stage };
-                match stage {
-                    Stage::Running(future) => {
-                        // SAFETY: see above; the cell is heap-allocated and never moves.
-                        unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
-                    }
-                    _ => unreachable!("a running task has its future"),
-                }
-            })
+            super::coop::with_budget(|| self.poll_future(&mut cx))
         }));
         match polled {
             Ok(Poll::Pending) => {
@@ -79,14 +68,16 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 match header.state.transition_to_idle() {
                     TransitionToIdle::Ok => self.raw().drop_reference(),
                     TransitionToIdle::OkNotified => {
-                        self.raw().schedule(Some(header.last_waker()));
+                        self.raw().schedule_yield(Some(header.last_waker()));
                         self.raw().drop_reference();
                     }
                     TransitionToIdle::Cancelled => self.cancel_and_finish(),
                 }
             }
             Ok(Poll::Ready(output)) => {
-                hooks.resolve(&header.resource());
+                if S::KIND == ResourceKind::Task {
+                    hooks.resolve(&header.resource());
+                }
                 self.drop_future();
                 hooks.after(&header.resource());
                 self.finish(Ok(output));
@@ -97,6 +88,21 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 self.finish(Err(JoinError::panic(header.id, panic)));
             }
         }
+    }
+
+    /// Polls the future once; the caller holds `RUNNING`.
+    fn poll_future(&self, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        self.cell().core.stage.with_mut(|stage| {
+            // SAFETY: RUNNING gives this thread exclusive access to the stage, and the
+            // future is never moved out of the cell while it is `Running`.
+            match unsafe { &mut *stage } {
+                Stage::Running(future) => {
+                    // SAFETY: see above; the cell is heap-allocated and never moves.
+                    unsafe { Pin::new_unchecked(future) }.poll(cx)
+                }
+                _ => unreachable!("a running task has its future"),
+            }
+        })
     }
 
     /// Drops the future (the caller holds `RUNNING`, and is inside the task's frame or
@@ -177,7 +183,11 @@ pub(super) unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 /// # Safety
 ///
 /// `ptr` points to a `Cell<F, S>`; the caller counted the `Notified` reference.
-pub(super) unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>, by: Option<AsyncId>) {
+pub(super) unsafe fn schedule<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    by: Option<AsyncId>,
+    is_yield: bool,
+) {
     // SAFETY: per the function contract.
     let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
     if let Some(by) = by {
@@ -185,7 +195,12 @@ pub(super) unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>, by: 
         // before this event is out.
         harness.hooks().wake(&harness.header().resource(), by);
     }
-    harness.cell().core.scheduler.schedule(super::Notified::from_raw(harness.raw()));
+    let notified = super::Notified::from_raw(harness.raw());
+    if is_yield {
+        harness.cell().core.scheduler.yield_now(notified);
+    } else {
+        harness.cell().core.scheduler.schedule(notified);
+    }
 }
 
 /// Vtable `shutdown`.
@@ -263,11 +278,13 @@ fn can_read_output(header: &Header, waker: &Waker) -> bool {
     }
     let trailer = header.trailer();
     if snapshot.is_join_waker_set() {
-        // SAFETY: JOIN_WAKER set and not COMPLETE: the slot holds a waker and only this
-        // handle writes it; reading is shared with nobody that writes.
-        let same = trailer
-            .join_waker
-            .with(|slot| unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(waker)));
+        let same = trailer.join_waker.with(|slot| {
+            // SAFETY: JOIN_WAKER set and not COMPLETE: the slot holds a waker and only
+            // this handle writes it; reading is shared with nobody that writes.
+            unsafe { &*slot }
+                .as_ref()
+                .is_some_and(|w| w.will_wake(waker))
+        });
         if same {
             return false;
         }
@@ -277,7 +294,9 @@ fn can_read_output(header: &Header, waker: &Waker) -> bool {
     }
     // JOIN_WAKER is clear: the slot is this handle's alone.
     // SAFETY: see the line above.
-    trailer.join_waker.with_mut(|slot| unsafe { *slot = Some(waker.clone()) });
+    trailer
+        .join_waker
+        .with_mut(|slot| unsafe { *slot = Some(waker.clone()) });
     match header.state.set_join_waker() {
         Ok(_) => false,
         Err(_) => {

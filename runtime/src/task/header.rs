@@ -4,7 +4,7 @@ use super::raw::Vtable;
 use super::state::State;
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::loom::UnsafeCell;
-use hookrt_hooks::{AsyncId, Context, Resource, ResourceKind};
+use hookrt_hooks::{AsyncId, Context, Resource};
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::task::Waker;
@@ -65,12 +65,16 @@ impl Header {
         // SAFETY: every header is the first field of a `Cell<F, S>` whose trailer sits
         // `vtable.trailer_offset` bytes after it (computed by `offset_of!` for that very
         // cell type), and the trailer lives as long as the header.
-        unsafe { base.add(self.vtable.trailer_offset).cast::<Trailer>().as_ref() }
+        unsafe {
+            base.add(self.vtable.trailer_offset)
+                .cast::<Trailer>()
+                .as_ref()
+        }
     }
 
     /// The view hooks receive for this task.
     pub(crate) fn resource(&self) -> Resource<'_> {
-        Resource::new(self.id, self.trigger_id, ResourceKind::Task, &self.context)
+        Resource::new(self.id, self.trigger_id, self.vtable.kind, &self.context)
             .with_name(self.trailer().name.as_deref())
             .with_location(Some(self.location))
     }

@@ -57,7 +57,12 @@ pub(crate) struct CurrentTaskGuard(Option<Id>);
 
 impl CurrentTaskGuard {
     pub(crate) fn enter(id: AsyncId) -> CurrentTaskGuard {
-        CurrentTaskGuard(CURRENT_TASK.try_with(|c| c.replace(Some(Id(id)))).ok().flatten())
+        CurrentTaskGuard(
+            CURRENT_TASK
+                .try_with(|c| c.replace(Some(Id(id))))
+                .ok()
+                .flatten(),
+        )
     }
 }
 

@@ -52,7 +52,10 @@ impl OwnedTasks {
         }
         let slot = shard.tasks.insert(task);
         // SAFETY: the slot field is only accessed with this shard's lock held.
-        task.header().trailer().owned_slot.with_mut(|s| unsafe { *s = slot });
+        task.header()
+            .trailer()
+            .owned_slot
+            .with_mut(|s| unsafe { *s = slot });
         self.count.fetch_add(1, Ordering::Relaxed);
         true
     }
@@ -99,6 +102,8 @@ impl OwnedTasks {
 
 impl std::fmt::Debug for OwnedTasks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OwnedTasks").field("len", &self.len()).finish()
+        f.debug_struct("OwnedTasks")
+            .field("len", &self.len())
+            .finish()
     }
 }

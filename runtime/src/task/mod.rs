@@ -55,12 +55,15 @@
 //! queues until the list is empty.
 
 mod abort;
+mod builder;
+pub mod coop;
 mod core;
 mod error;
 mod harness;
 mod header;
 mod id;
 mod join;
+mod join_set;
 pub(crate) mod list;
 mod raw;
 mod state;
@@ -70,20 +73,33 @@ pub(crate) mod spawn;
 mod yield_now;
 
 pub use abort::AbortHandle;
+pub use builder::Builder;
+pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
+pub use join_set::JoinSet;
 pub use spawn::spawn;
 pub use yield_now::yield_now;
 
 pub(crate) use raw::{RawTask, TaskMeta};
 
-use hookrt_hooks::HookSet;
+use hookrt_hooks::{HookSet, ResourceKind};
 
 /// What a task needs from the scheduler it belongs to.
 pub(crate) trait Schedule: Send + Sync + 'static {
+    /// The kind of resource this scheduler's tasks are (`Task`, or `Blocking` for the
+    /// blocking pool).
+    const KIND: ResourceKind = ResourceKind::Task;
+
     /// Queues a task to be polled.
     fn schedule(&self, task: Notified);
+
+    /// Queues a task that woke itself during its poll (a yield): it goes behind the
+    /// tasks already waiting, never into a LIFO slot.
+    fn yield_now(&self, task: Notified) {
+        self.schedule(task);
+    }
 
     /// Takes a completed task off the owned list. Returns whether it was listed (the
     /// caller then drops the list's reference too).

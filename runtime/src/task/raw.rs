@@ -7,7 +7,7 @@ use super::state::State;
 use super::Schedule;
 use crate::loom::sync::atomic::AtomicU64;
 use crate::loom::UnsafeCell;
-use hookrt_hooks::{AsyncId, Context};
+use hookrt_hooks::{AsyncId, Context, ResourceKind};
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
@@ -28,8 +28,8 @@ pub(crate) struct Vtable {
     /// Runs the task; consumes the `Notified` reference that was dequeued.
     pub(crate) poll: unsafe fn(NonNull<Header>),
     /// Emits `wake(task, by)` when `by` is given, then submits a `Notified` whose
-    /// reference the caller already counted.
-    pub(crate) schedule: unsafe fn(NonNull<Header>, Option<AsyncId>),
+    /// reference the caller already counted (as a yield when the flag is set).
+    pub(crate) schedule: unsafe fn(NonNull<Header>, Option<AsyncId>, bool),
     /// Frees the cell; called when the last reference goes.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
     /// `JoinHandle::poll`: writes `Poll::Ready(output)` to the destination (a
@@ -42,6 +42,8 @@ pub(crate) struct Vtable {
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
     /// Byte offset of the trailer from the header.
     pub(crate) trailer_offset: usize,
+    /// The resource kind hooks see (`Task` or `Blocking`).
+    pub(crate) kind: ResourceKind,
 }
 
 /// The vtable of one `(F, S)` pair, computed at compile time.
@@ -56,6 +58,7 @@ impl<F: Future, S: Schedule> VtableFor<F, S> {
         drop_join_handle: harness::drop_join_handle::<F, S>,
         shutdown: harness::shutdown::<F, S>,
         trailer_offset: std::mem::offset_of!(Cell<F, S>, trailer),
+        kind: S::KIND,
     };
 }
 
@@ -139,7 +142,13 @@ impl RawTask {
     /// Emits `wake` (if `by` is given) and submits a `Notified` already counted.
     pub(crate) fn schedule(self, by: Option<AsyncId>) {
         // SAFETY: the caller counted the reference this `Notified` owns.
-        unsafe { (self.header().vtable.schedule)(self.ptr, by) }
+        unsafe { (self.header().vtable.schedule)(self.ptr, by, false) }
+    }
+
+    /// As `schedule`, for a task that woke itself during its poll.
+    pub(crate) fn schedule_yield(self, by: Option<AsyncId>) {
+        // SAFETY: the caller counted the reference this `Notified` owns.
+        unsafe { (self.header().vtable.schedule)(self.ptr, by, true) }
     }
 
     /// Cancels the task for shutdown, consuming the owned-list reference.

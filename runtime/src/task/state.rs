@@ -46,7 +46,7 @@ const REF_ONE: usize = 1 << FLAG_BITS;
 
 /// A new task has three references (the owned-task list, the `JoinHandle`, the
 /// `Notified` of its first schedule), is notified, and has join interest.
-const INITIAL: usize = REF_ONE * 3 | NOTIFIED | JOIN_INTEREST;
+const INITIAL: usize = (REF_ONE * 3) | NOTIFIED | JOIN_INTEREST;
 
 /// The atomic state word of a task header.
 pub(crate) struct State(AtomicUsize);
@@ -120,7 +120,10 @@ impl State {
         loop {
             let (next, out) = f(Snapshot(current));
             let Some(next) = next else { return out };
-            match self.0.compare_exchange_weak(current, next.0, AcqRel, Acquire) {
+            match self
+                .0
+                .compare_exchange_weak(current, next.0, AcqRel, Acquire)
+            {
                 Ok(_) => return out,
                 Err(actual) => current = actual,
             }
@@ -292,7 +295,9 @@ impl State {
 
     /// Adds a reference (a waker clone, an `AbortHandle`).
     pub(crate) fn ref_inc(&self) {
-        let prev = self.0.fetch_add(REF_ONE, std::sync::atomic::Ordering::Relaxed);
+        let prev = self
+            .0
+            .fetch_add(REF_ONE, std::sync::atomic::Ordering::Relaxed);
         // An overflow would let a live task be freed; refuse as `Arc` does.
         if prev > isize::MAX as usize {
             std::process::abort();
@@ -376,17 +381,29 @@ mod tests {
     fn wake_while_running_is_resubmitted_by_the_poller() {
         let state = State::new();
         assert_eq!(state.transition_to_running(), TransitionToRunning::Success);
-        assert_eq!(state.transition_to_notified(), TransitionToNotified::DoNothing);
+        assert_eq!(
+            state.transition_to_notified(),
+            TransitionToNotified::DoNothing
+        );
         assert_eq!(state.transition_to_idle(), TransitionToIdle::OkNotified);
         assert_eq!(state.load().ref_count(), 4);
-        assert_eq!(state.transition_to_notified(), TransitionToNotified::DoNothing);
+        assert_eq!(
+            state.transition_to_notified(),
+            TransitionToNotified::DoNothing
+        );
     }
 
     #[test]
     fn shutdown_leaves_queued_tasks_to_their_queue() {
         let state = State::new();
-        assert!(!state.transition_to_shutdown(), "the first Notified is queued");
-        assert_eq!(state.transition_to_running(), TransitionToRunning::Cancelled);
+        assert!(
+            !state.transition_to_shutdown(),
+            "the first Notified is queued"
+        );
+        assert_eq!(
+            state.transition_to_running(),
+            TransitionToRunning::Cancelled
+        );
     }
 
     #[test]
@@ -396,7 +413,10 @@ mod tests {
         assert_eq!(state.transition_to_idle(), TransitionToIdle::Ok);
         assert!(state.transition_to_notified_and_cancel());
         assert!(!state.transition_to_notified_and_cancel());
-        assert_eq!(state.transition_to_running(), TransitionToRunning::Cancelled);
+        assert_eq!(
+            state.transition_to_running(),
+            TransitionToRunning::Cancelled
+        );
     }
 
     #[test]

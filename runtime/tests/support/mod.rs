@@ -9,12 +9,20 @@ use std::sync::{Arc, Mutex};
 /// the waker for `wake`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ev {
-    Init { id: AsyncId, trigger: AsyncId, kind: ResourceKind, name: Option<String> },
+    Init {
+        id: AsyncId,
+        trigger: AsyncId,
+        kind: ResourceKind,
+        name: Option<String>,
+    },
     Before(AsyncId),
     After(AsyncId),
     Resolve(AsyncId),
     Destroy(AsyncId),
-    Wake { id: AsyncId, by: AsyncId },
+    Wake {
+        id: AsyncId,
+        by: AsyncId,
+    },
 }
 
 /// Records every event in order (one global order across threads).
@@ -63,10 +71,44 @@ impl Recorder {
         self.events().iter().filter(|e| f(e)).count()
     }
 
+    /// Whether a poll of `id` has ended (an `after` was recorded): the task is parked on
+    /// whatever it awaits, or done.
+    pub fn has_been_polled(&self, id: AsyncId) -> bool {
+        self.events()
+            .iter()
+            .any(|e| matches!(e, Ev::After(i) if *i == id))
+    }
+
+    /// Yields (inside a runtime) until `id` has been polled once.
+    pub async fn polled(&self, id: AsyncId) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.has_been_polled(id) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "task {id} was never polled"
+            );
+            hookrt::task::yield_now().await;
+        }
+    }
+
+    /// Blocks the calling (non-runtime) thread until `id` has been polled once.
+    pub fn wait_polled(&self, id: AsyncId) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.has_been_polled(id) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "task {id} was never polled"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     /// The id of the first resource initialised with this name.
     pub fn id_named(&self, name: &str) -> Option<AsyncId> {
         self.events().iter().find_map(|e| match e {
-            Ev::Init { id, name: Some(n), .. } if n == name => Some(*id),
+            Ev::Init {
+                id, name: Some(n), ..
+            } if n == name => Some(*id),
             _ => None,
         })
     }
@@ -102,9 +144,15 @@ impl Hook for Recorder {
 #[derive(Clone, Copy, Debug)]
 pub enum Flavor {
     CurrentThread,
+    MultiThread(usize),
 }
 
-pub const FLAVORS: &[Flavor] = &[Flavor::CurrentThread];
+/// Every test runs on each of these: current-thread, multi-thread with 1 and 2 workers.
+pub const FLAVORS: &[Flavor] = &[
+    Flavor::CurrentThread,
+    Flavor::MultiThread(1),
+    Flavor::MultiThread(2),
+];
 
 /// A runtime of `flavor` with a Ledger and a Recorder installed.
 pub fn runtime(flavor: Flavor) -> (Runtime, Arc<Ledger>, Arc<Recorder>) {
@@ -112,6 +160,11 @@ pub fn runtime(flavor: Flavor) -> (Runtime, Arc<Ledger>, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
     let mut builder = match flavor {
         Flavor::CurrentThread => Builder::new_current_thread(),
+        Flavor::MultiThread(workers) => {
+            let mut b = Builder::new_multi_thread();
+            b.worker_threads(workers);
+            b
+        }
     };
     let rt = builder
         .enable_all()
@@ -129,6 +182,18 @@ pub fn check(body: impl Fn(&Runtime, &Recorder)) {
         let (rt, ledger, recorder) = runtime(flavor);
         body(&rt, &recorder);
         drop(rt);
-        ledger.assert_balanced();
+        let report = ledger.report();
+        assert!(report.is_balanced(), "on {flavor:?}:\n{report}");
+    }
+}
+
+/// As [`check`], telling the body which flavour it runs on.
+pub fn check_flavors(body: impl Fn(Flavor, &Runtime, &Recorder)) {
+    for &flavor in FLAVORS {
+        let (rt, ledger, recorder) = runtime(flavor);
+        body(flavor, &rt, &recorder);
+        drop(rt);
+        let report = ledger.report();
+        assert!(report.is_balanced(), "on {flavor:?}:\n{report}");
     }
 }

@@ -1,0 +1,45 @@
+//! `#[hookrt::main]` and `#[hookrt::test]` build a runtime, register hooks, and run the body.
+
+use hookrt::hooks::{execution_async_id, AsyncId, Hook, Resource};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static INITS: AtomicUsize = AtomicUsize::new(0);
+
+struct CountInits;
+
+impl Hook for CountInits {
+    fn init(&self, _r: &Resource<'_>) {
+        INITS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[hookrt::test]
+async fn the_test_body_runs_as_a_resource() {
+    assert_ne!(execution_async_id(), AsyncId::ROOT);
+    assert_eq!(hookrt::spawn(async { 2 }).await.unwrap(), 2);
+}
+
+#[hookrt::test(hooks = [CountInits])]
+async fn hooks_listed_in_the_attribute_are_registered() {
+    let before = INITS.load(Ordering::SeqCst);
+    assert!(before >= 1, "block_on's own init reached the hook");
+    hookrt::spawn(async {}).await.unwrap();
+    assert!(INITS.load(Ordering::SeqCst) > before);
+}
+
+#[hookrt::test(flavor = "current_thread")]
+async fn returns_a_result() -> Result<(), std::io::Error> {
+    let v: u32 = "7".parse().map_err(std::io::Error::other)?;
+    assert_eq!(v, 7);
+    Ok(())
+}
+
+#[hookrt::main]
+async fn main_like() -> u32 {
+    hookrt::spawn(async { 40 }).await.unwrap() + 2
+}
+
+#[test]
+fn main_builds_its_own_runtime() {
+    assert_eq!(main_like(), 42);
+}
