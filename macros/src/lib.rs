@@ -25,7 +25,7 @@
 /// exists: `main` then defaults to `multi_thread` (as `#[tokio::main]` does), and both
 /// arguments generate `Builder::new_multi_thread()` / `.worker_threads(N)`. Both settings
 /// are covered by the unit tests, which pass the value explicitly.
-const MULTI_THREAD_AVAILABLE: bool = false;
+const MULTI_THREAD_AVAILABLE: bool = true;
 
 mod args;
 mod config;

@@ -22,14 +22,19 @@
 //! ```
 
 pub(crate) mod loom;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_api;
 pub mod runtime;
 pub mod task;
 
 pub mod hooks;
 
 pub mod context {
-    //! Async context that follows a request through every task it spawns.
-    pub use hookrt_hooks::Context;
+    //! Async context that follows a request through every task it spawns: Node's
+    //! `AsyncLocalStorage`, carried in each task's header and inherited by `spawn`,
+    //! `spawn_blocking` and `JoinSet::spawn`.
+    pub use hookrt_hooks::{Context, LocalStorage, Scoped};
 }
 
 pub use task::spawn;

@@ -10,6 +10,9 @@ pub(crate) mod sync {
 #[cfg(loom)]
 pub(crate) mod sync {
     pub(crate) use loom::sync::atomic;
+    // `Arc` only under loom: the loom run queues (`multi_thread/queue.rs`) share one deque
+    // between its `Local` and `Thief` ends, and loom checks that it is freed.
+    pub(crate) use loom::sync::Arc;
     pub(crate) use loom::sync::{Condvar, Mutex};
 }
 

@@ -43,3 +43,27 @@ async fn main_like() -> u32 {
 fn main_builds_its_own_runtime() {
     assert_eq!(main_like(), 42);
 }
+
+#[hookrt::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_thread_test_runs_on_workers() {
+    let on_worker = hookrt::spawn(async { std::thread::current().name().map(str::to_owned) })
+        .await
+        .unwrap();
+    assert_eq!(on_worker.as_deref(), Some("hookrt-worker"));
+}
+
+#[hookrt::main(worker_threads = 2)]
+async fn default_main_is_multi_thread() -> bool {
+    let here = std::thread::current().id();
+    hookrt::spawn(async move { std::thread::current().id() != here })
+        .await
+        .unwrap()
+}
+
+#[test]
+fn main_defaults_to_the_multi_thread_runtime() {
+    assert!(
+        default_main_is_multi_thread(),
+        "the task ran on a worker thread"
+    );
+}

@@ -1,5 +1,6 @@
 //! `Builder`: configures and creates a `Runtime`.
 
+use super::blocking::{BlockingPool, PoolConfig};
 use super::scheduler::SchedulerHandle;
 use super::{current_thread, multi_thread};
 use super::{Handle, Runtime};
@@ -8,6 +9,7 @@ use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Builds a [`Runtime`] with custom settings, and is where hooks are registered.
 ///
@@ -39,6 +41,8 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     on_thread_start: Option<multi_thread::ThreadCallback>,
     on_thread_stop: Option<multi_thread::ThreadCallback>,
+    max_blocking_threads: usize,
+    thread_keep_alive: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +77,29 @@ impl Builder {
             thread_stack_size: None,
             on_thread_start: None,
             on_thread_stop: None,
+            max_blocking_threads: 512,
+            thread_keep_alive: Duration::from_secs(10),
         }
+    }
+
+    /// The most threads the blocking pool (`spawn_blocking`) runs at once; more jobs
+    /// wait in its queue. Default 512.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is zero.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "max_blocking_threads must be at least 1");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for a job before it exits. Default
+    /// 10 seconds.
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Self {
+        self.thread_keep_alive = duration;
+        self
     }
 
     /// How many worker threads the multi-thread runtime starts (default: the number of
@@ -188,6 +214,15 @@ impl Builder {
     /// is left without hooks).
     pub fn build(&mut self) -> io::Result<Runtime> {
         let hooks = self.hooks.build();
+        let blocking = BlockingPool::new(
+            hooks.clone(),
+            PoolConfig {
+                max_threads: self.max_blocking_threads,
+                keep_alive: self.thread_keep_alive,
+                thread_name: self.thread_name.clone(),
+                thread_stack_size: self.thread_stack_size,
+            },
+        );
         let handle = match self.flavor {
             Flavor::CurrentThread => SchedulerHandle::CurrentThread(current_thread::Handle::new(
                 hooks,
@@ -195,6 +230,7 @@ impl Builder {
                     event_interval: self.event_interval,
                     global_queue_interval: self.global_queue_interval.unwrap_or(31),
                 },
+                blocking.clone(),
             )),
             Flavor::MultiThread => {
                 let workers = self.worker_threads.unwrap_or_else(default_worker_threads);
@@ -209,9 +245,11 @@ impl Builder {
                         on_thread_start: self.on_thread_start.clone(),
                         on_thread_stop: self.on_thread_stop.clone(),
                     },
+                    blocking.clone(),
                 )?)
             }
         };
+        blocking.set_runtime(handle.clone());
         Ok(Runtime::from_handle(Handle { inner: handle }))
     }
 }

@@ -48,6 +48,11 @@ impl Drop for SetCurrentGuard {
     }
 }
 
+/// Whether this thread drives a runtime right now.
+pub(crate) fn is_driving() -> bool {
+    DRIVING.try_with(Cell::get).unwrap_or(false)
+}
+
 /// Marks this thread as driving a runtime until the guard drops.
 ///
 /// # Panics
@@ -74,5 +79,21 @@ pub(crate) struct DrivingGuard(());
 impl Drop for DrivingGuard {
     fn drop(&mut self) {
         let _ = DRIVING.try_with(|d| d.set(false));
+    }
+}
+
+/// Clears the driving mark until the guard drops (inside `block_in_place`, where the
+/// thread no longer drives its runtime and may block, even in `Handle::block_on`).
+pub(crate) fn exit_driving() -> ExitDrivingGuard {
+    let was = DRIVING.try_with(|d| d.replace(false)).unwrap_or(false);
+    ExitDrivingGuard(was)
+}
+
+/// Restores the driving mark. Returned by [`exit_driving`].
+pub(crate) struct ExitDrivingGuard(bool);
+
+impl Drop for ExitDrivingGuard {
+    fn drop(&mut self) {
+        let _ = DRIVING.try_with(|d| d.set(self.0));
     }
 }

@@ -6,6 +6,7 @@
 //! that wakes another task on the same thread queues it without any lock.
 
 use super::block_on::BlockOnTask;
+use super::blocking::BlockingPool;
 use super::context;
 use super::park::Parker;
 use super::scheduler::SchedulerHandle;
@@ -34,6 +35,7 @@ pub(crate) struct Config {
 /// The shared state of one current-thread runtime.
 pub(crate) struct Handle {
     hooks: HookSet,
+    pub(crate) blocking: BlockingPool,
     owned: OwnedTasks,
     remote: Mutex<VecDeque<Notified>>,
     parker: Arc<Parker>,
@@ -61,9 +63,10 @@ thread_local! {
 }
 
 impl Handle {
-    pub(crate) fn new(hooks: HookSet, config: Config) -> Arc<Handle> {
+    pub(crate) fn new(hooks: HookSet, config: Config, blocking: BlockingPool) -> Arc<Handle> {
         Arc::new(Handle {
             hooks,
+            blocking,
             owned: OwnedTasks::new(1),
             remote: Mutex::new(VecDeque::new()),
             parker: Arc::new(Parker::new()),

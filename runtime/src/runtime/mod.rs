@@ -1,11 +1,12 @@
 //! The runtime: `Builder`, `Runtime` and `Handle`, with tokio's names.
 
 mod block_on;
+mod blocking;
 mod builder;
 pub(crate) mod context;
 mod current_thread;
 mod handle;
-mod multi_thread;
+pub(crate) mod multi_thread;
 mod park;
 pub(crate) mod scheduler;
 

@@ -1,11 +1,12 @@
 //! `SchedulerHandle`: the one place that knows which scheduler flavours exist.
 
+use super::blocking::BlockingPool;
 use super::{current_thread, multi_thread};
 use crate::task::{JoinHandle, TaskMeta};
 use hookrt_hooks::HookSet;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A handle to the scheduler of one runtime, whatever its flavour.
 #[derive(Clone, Debug)]
@@ -41,12 +42,23 @@ impl SchedulerHandle {
     /// Cancels every task and waits (up to `timeout`, `None` for ever) until their
     /// futures are dropped. Returns whether that finished in time.
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) -> bool {
-        match self {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let tasks_done = match self {
             SchedulerHandle::CurrentThread(h) => {
                 h.shutdown();
                 true
             }
             SchedulerHandle::MultiThread(h) => h.shutdown(timeout),
+        };
+        let blocking_done = self.blocking_pool().shutdown(deadline);
+        tasks_done && blocking_done
+    }
+
+    /// The runtime's blocking pool.
+    pub(crate) fn blocking_pool(&self) -> &BlockingPool {
+        match self {
+            SchedulerHandle::CurrentThread(h) => &h.blocking,
+            SchedulerHandle::MultiThread(h) => &h.blocking,
         }
     }
 

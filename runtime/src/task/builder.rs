@@ -65,6 +65,26 @@ impl<'a> Builder<'a> {
         Ok(handle.inner.spawn_task(future, meta))
     }
 
+    /// Spawns a named blocking job on the current runtime's blocking pool (see
+    /// [`spawn_blocking`](super::spawn_blocking)).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(self, func: F) -> io::Result<JoinHandle<R>>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let meta = self.meta(Location::caller());
+        let join = crate::runtime::context::with_current_handle(|handle| {
+            handle.blocking_pool().spawn(func, meta)
+        })
+        .unwrap_or_else(|| panic_outside_runtime("task::Builder::spawn_blocking"));
+        Ok(join)
+    }
+
     fn meta(&self, location: &'static Location<'static>) -> TaskMeta {
         TaskMeta::here(self.name.map(Box::from), location)
     }

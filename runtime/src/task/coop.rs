@@ -32,6 +32,13 @@ pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with no budget (unlimited), then restores the previous one.
+pub(crate) fn without_budget<R>(f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT.try_with(|c| c.replace(None)).ok().flatten();
+    let _restore = RestoreBudget(previous);
+    f()
+}
+
 struct RestoreBudget(Option<u8>);
 
 impl Drop for RestoreBudget {

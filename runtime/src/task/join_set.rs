@@ -1,6 +1,6 @@
 //! `JoinSet`: a collection of spawned tasks, joined in the order they finish.
 
-use super::{AbortHandle, Id, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle, LocalSet};
 use crate::runtime::Handle;
 use slab::Slab;
 use std::collections::VecDeque;
@@ -59,8 +59,9 @@ use std::task::{Context, Poll, Wake, Waker};
 ///   its own `JoinHandle` returning `Pending` after a synchronous wake, as a spent coop
 ///   budget does) waits for the next call, which its wake of the parent schedules.
 ///
-/// Each entry is named at most twice (when spawned, and when its task finishes), so the
-/// queue and list stay in O(len) space and each `join_next` does amortised O(1) work.
+/// An entry is named when spawned and when its task finishes (plus once per spurious
+/// wake, if its handle ever has any), so the queue and list stay in O(len) space and
+/// each `join_next` does amortised O(1) work.
 pub struct JoinSet<T> {
     /// The tasks still in the set.
     entries: Slab<Entry<T>>,
@@ -356,6 +357,50 @@ impl<T: Send + 'static> JoinSet<T> {
             }
         }
         outputs
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns a `!Send` future onto the current thread's [`LocalSet`] (see
+    /// [`task::spawn_local`](super::spawn_local)) and adds it to the set.
+    ///
+    /// # Panics
+    ///
+    /// Outside a `LocalSet`; use [`spawn_local_on`](Self::spawn_local_on) there.
+    ///
+    /// ```
+    /// use hookrt::task::{JoinSet, LocalSet};
+    /// use std::rc::Rc;
+    ///
+    /// let rt = hookrt::runtime::Builder::new_current_thread().build().unwrap();
+    /// LocalSet::new().block_on(&rt, async {
+    ///     let mut set = JoinSet::new();
+    ///     for i in 0..3 {
+    ///         set.spawn_local(async move { Rc::new(i) });
+    ///     }
+    ///     let mut sum = 0;
+    ///     while let Some(res) = set.join_next().await {
+    ///         sum += *res.unwrap();
+    ///     }
+    ///     assert_eq!(sum, 3);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(super::spawn_local(future))
+    }
+
+    /// Spawns a `!Send` future onto `local_set` and adds it to the set. The task runs
+    /// when `local_set` is driven.
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, future: F, local_set: &LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local_set.spawn_local(future))
     }
 }
 

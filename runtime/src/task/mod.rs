@@ -55,6 +55,7 @@
 //! queues until the list is empty.
 
 mod abort;
+mod blocking;
 mod builder;
 pub mod coop;
 mod core;
@@ -64,6 +65,7 @@ mod header;
 mod id;
 mod join;
 mod join_set;
+mod local_set;
 pub(crate) mod list;
 mod raw;
 mod state;
@@ -73,12 +75,14 @@ pub(crate) mod spawn;
 mod yield_now;
 
 pub use abort::AbortHandle;
+pub use blocking::{block_in_place, spawn_blocking};
 pub use builder::Builder;
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
 pub use join_set::JoinSet;
+pub use local_set::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::spawn;
 pub use yield_now::yield_now;
 

@@ -15,7 +15,10 @@ mod idle;
 mod queue;
 mod worker;
 
+pub(crate) use worker::block_in_place;
+
 use super::block_on::BlockOnTask;
+use super::blocking::BlockingPool;
 use super::context;
 use super::park::Parker;
 use super::scheduler::SchedulerHandle;
@@ -56,6 +59,7 @@ struct Remote {
 
 /// The shared state of one multi-thread runtime.
 pub(crate) struct Handle {
+    pub(crate) blocking: BlockingPool,
     remotes: Box<[Remote]>,
     inject: Inject,
     idle: Idle,
@@ -79,7 +83,11 @@ struct Exit {
 
 impl Handle {
     /// Creates the scheduler and starts its worker threads.
-    pub(crate) fn start(hooks: HookSet, config: Config) -> io::Result<Arc<Handle>> {
+    pub(crate) fn start(
+        hooks: HookSet,
+        config: Config,
+        blocking: BlockingPool,
+    ) -> io::Result<Arc<Handle>> {
         let n = config.worker_threads;
         let mut remotes = Vec::with_capacity(n);
         let mut cores = Vec::with_capacity(n);
@@ -92,6 +100,7 @@ impl Handle {
             cores.push(Core::new(index, local));
         }
         let handle = Arc::new(Handle {
+            blocking,
             remotes: remotes.into_boxed_slice(),
             inject: Inject::new(),
             idle: Idle::new(n),

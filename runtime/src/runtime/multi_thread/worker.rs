@@ -253,3 +253,38 @@ impl FastRand {
         ((x >> 32) as usize) % n.max(1)
     }
 }
+
+/// `task::block_in_place`: hands this worker's core to a new thread, then runs `func`.
+pub(crate) fn block_in_place<F: FnOnce() -> R, R>(func: F) -> R {
+    let handed_off = CURRENT_WORKER
+        .try_with(|slot| {
+            let cx = slot.get();
+            if cx.is_null() {
+                return false;
+            }
+            // SAFETY: a non-null slot points at the live `WorkerContext` of this thread.
+            let cx = unsafe { &*cx };
+            let core = cx.core.borrow_mut().take();
+            if let Some(core) = core {
+                if let Err(e) = cx.handle.launch(core) {
+                    panic!("hookrt: block_in_place could not start a replacement worker: {e}");
+                }
+            }
+            true
+        })
+        .unwrap_or(false);
+    if !handed_off {
+        let on_current_thread =
+            context::with_current_handle(|h| matches!(h, SchedulerHandle::CurrentThread(_)))
+                .unwrap_or(false);
+        if on_current_thread && context::is_driving() {
+            panic!(
+                "hookrt::task::block_in_place called on the current-thread runtime, which has \
+                 no other thread to run its tasks meanwhile: use `task::spawn_blocking` there, \
+                 or build the runtime with `Builder::new_multi_thread()`"
+            );
+        }
+    }
+    let _not_driving = context::exit_driving();
+    func()
+}
