@@ -49,6 +49,9 @@ pub(crate) struct Handle {
 /// The part only the driving thread touches.
 struct Core {
     queue: VecDeque<Notified>,
+    /// Tasks that yielded; they run once the local and remote queues are empty, so
+    /// yielding tasks cannot starve remote wakes and spawns.
+    deferred: Vec<Notified>,
     tick: u32,
 }
 
@@ -72,6 +75,7 @@ impl Handle {
             parker: Arc::new(Parker::new()),
             core: Mutex::new(Some(Box::new(Core {
                 queue: VecDeque::with_capacity(64),
+                deferred: Vec::new(),
                 tick: 0,
             }))),
             shut_down: AtomicBool::new(false),
@@ -127,10 +131,16 @@ impl Handle {
             return Some(task);
         }
         let mut remote = self.remote.lock().unwrap();
-        let task = remote.pop_front();
-        // Move a batch over so the next pops take no lock.
-        let batch = remote.len().min(128);
-        core.queue.extend(remote.drain(..batch));
+        if let Some(task) = remote.pop_front() {
+            // Move a batch over so the next pops take no lock.
+            let batch = remote.len().min(128);
+            core.queue.extend(remote.drain(..batch));
+            return Some(task);
+        }
+        drop(remote);
+        let mut deferred = std::mem::take(&mut core.deferred).into_iter();
+        let task = deferred.next();
+        core.queue.extend(deferred);
         task
     }
 
@@ -263,12 +273,16 @@ impl Drop for Publish<'_> {
     }
 }
 
-impl Schedule for Arc<Handle> {
-    fn schedule(&self, task: Notified) {
+impl Handle {
+    fn schedule_task(&self, task: Notified, is_yield: bool) {
         let mut task = Some(task);
         let queued = self.with_active_core(|core| {
-            core.queue
-                .push_back(task.take().expect("the task is queued once"))
+            let task = task.take().expect("the task is queued once");
+            if is_yield {
+                core.deferred.push(task);
+            } else {
+                core.queue.push_back(task);
+            }
         });
         if queued.is_ok() {
             return;
@@ -281,6 +295,16 @@ impl Schedule for Arc<Handle> {
         }
         self.remote.lock().unwrap().push_back(task);
         self.parker.unpark();
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        self.schedule_task(task, true);
     }
 
     fn release(&self, task: RawTask) -> bool {

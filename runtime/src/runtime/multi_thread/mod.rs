@@ -133,14 +133,10 @@ impl Handle {
         }
         let handle = self.clone();
         let thread = builder.spawn(move || {
-            if let Some(f) = &handle.config.on_thread_start {
-                f();
-            }
+            run_callback(&handle.config.on_thread_start, "on_thread_start");
             let on_stop = handle.config.on_thread_stop.clone();
             worker::run(handle, core);
-            if let Some(f) = on_stop {
-                f();
-            }
+            run_callback(&on_stop, "on_thread_stop");
         })?;
         self.threads.lock().unwrap().push(thread);
         Ok(())
@@ -198,11 +194,11 @@ impl Handle {
     }
 
     /// Queues a task from a worker thread of this runtime: into the LIFO slot (or the
-    /// back of the local queue for a yield), waking a peer when the queue grew.
+    /// deferred list for a yield), waking a peer when the stealable queue grew.
     fn schedule_local(&self, core: &mut Core, task: Notified, is_yield: bool) {
         let queued = if is_yield {
-            core.run_queue.push(task);
-            true
+            core.deferred.push(task);
+            false
         } else {
             match core.lifo.replace(task) {
                 Some(previous) => {
@@ -318,6 +314,16 @@ impl Handle {
             }
         }
         true
+    }
+}
+
+/// Runs a user thread callback. A panic in it is reported and swallowed: the worker must
+/// go on (its core holds tasks that shutdown will need).
+fn run_callback(callback: &Option<ThreadCallback>, what: &str) {
+    if let Some(f) = callback {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f())).is_err() {
+            eprintln!("hookrt: the runtime's `{what}` callback panicked; the worker goes on");
+        }
     }
 }
 

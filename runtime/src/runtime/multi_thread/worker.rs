@@ -28,6 +28,10 @@ pub(crate) struct Core {
     /// The task most recently woken by this worker's running task.
     pub(super) lifo: Option<Notified>,
     pub(super) run_queue: Local,
+    /// Tasks that yielded (woke themselves during their poll). They wait here until the
+    /// worker has nothing else to run, so yielding tasks cannot keep the local queue
+    /// full and starve the global queue.
+    pub(super) deferred: Vec<Notified>,
     tick: u32,
     /// Whether this worker is counted in `Idle`'s searching count.
     searching: bool,
@@ -40,6 +44,7 @@ impl Core {
             index,
             lifo: None,
             run_queue,
+            deferred: Vec::new(),
             tick: 0,
             searching: false,
             rand: FastRand::new(index as u64 + 1),
@@ -48,9 +53,11 @@ impl Core {
 
     /// Takes every queued task out (shutdown).
     pub(super) fn drain(&mut self) -> impl Iterator<Item = Notified> + '_ {
+        let deferred = std::mem::take(&mut self.deferred);
         self.lifo
             .take()
             .into_iter()
+            .chain(deferred)
             .chain(std::iter::from_fn(|| self.run_queue.pop()))
     }
 }
@@ -125,6 +132,10 @@ impl WorkerContext {
                 Some(task) => Some(task),
                 None => self.steal_work(&mut core),
             };
+            let task = match task {
+                Some(task) => Some(task),
+                None => self.take_deferred(&mut core),
+            };
             match task {
                 Some(task) => {
                     if core.searching {
@@ -185,6 +196,24 @@ impl WorkerContext {
             }
         }
         self.handle.inject.steal_into(&core.run_queue)
+    }
+
+    /// Nothing else to run: the tasks that yielded go back into the run queue.
+    fn take_deferred(&self, core: &mut Core) -> Option<Notified> {
+        if core.deferred.is_empty() {
+            return None;
+        }
+        let mut deferred = std::mem::take(&mut core.deferred).into_iter();
+        let first = deferred.next();
+        let mut queued = false;
+        for task in deferred {
+            core.run_queue.push(task);
+            queued = true;
+        }
+        if queued {
+            self.handle.notify_parked();
+        }
+        first
     }
 
     /// Runs `task`, then whatever it put in the LIFO slot, a bounded number of times.
