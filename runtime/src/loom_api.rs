@@ -22,6 +22,7 @@
 //! not change, so the same source files are compiled a second time here (under
 //! `cfg(loom)` only). The code is the same text; only the module path differs.
 
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::{Arc, Mutex};
 use crate::task::list::OwnedTasks;
 use crate::task::{self, JoinHandle, Notified, RawTask, Schedule, TaskMeta};
@@ -163,13 +164,19 @@ where
 
 /// The multi-thread scheduler's remote path, for one or more workers whose loop the model
 /// writes out: [`Pool::spawn`] queues into the global queue and wakes a sleeping worker
-/// exactly as `multi_thread::Handle::{schedule_remote, notify_parked}` do.
+/// exactly as `multi_thread::Handle::{schedule_remote, notify_parked}` do, and
+/// [`Pool::shutdown`] wakes every worker as `Handle::shutdown` does.
+///
+/// `multi_thread/mod.rs` itself cannot run under loom (std threads and locks), so these
+/// few lines are a transcription of it around the real `Idle`, `Parker` and queue: keep
+/// them in step.
 pub struct Pool {
     inject: InjectQueue,
     idle: Idle,
     parkers: Box<[Parker]>,
     hooks: HookSet,
     owned: OwnedTasks,
+    shutdown: AtomicBool,
 }
 
 impl Pool {
@@ -181,6 +188,7 @@ impl Pool {
             parkers: (0..workers).map(|_| Parker::new()).collect(),
             hooks,
             owned: OwnedTasks::new(1),
+            shutdown: AtomicBool::new(false),
         })
     }
 
@@ -228,6 +236,22 @@ impl Pool {
     /// How many tasks are on the owned list.
     pub fn live_tasks(&self) -> usize {
         self.owned.len()
+    }
+
+    /// The first half of `multi_thread::Handle::shutdown`: set the flag, take every
+    /// sleeper off the list and unpark every worker.
+    pub fn shutdown(&self) {
+        if !self.shutdown.swap(true, Ordering::AcqRel) {
+            self.idle.wake_all();
+            for parker in self.parkers.iter() {
+                parker.unpark();
+            }
+        }
+    }
+
+    /// Whether [`Pool::shutdown`] was called.
+    pub fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
     }
 }
 

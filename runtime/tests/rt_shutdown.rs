@@ -95,7 +95,7 @@ fn spawning_during_shutdown_cancels_the_new_task() {
         rt.block_on(async {
             let handle = handle.clone();
             let spawned_late = spawned_late.clone();
-            hookrt::spawn(async move {
+            let task = hookrt::spawn(async move {
                 // Runs when this task's future is dropped by shutdown.
                 struct SpawnOnDrop(hookrt::runtime::Handle, Arc<AtomicUsize>);
                 impl Drop for SpawnOnDrop {
@@ -114,7 +114,8 @@ fn spawning_during_shutdown_cancels_the_new_task() {
                 let _guard = SpawnOnDrop(handle, spawned_late);
                 std::future::pending::<()>().await
             });
-            hookrt::task::yield_now().await;
+            // The guard exists once the task has been polled.
+            rec.polled(task.id().async_id()).await;
         });
         drop(rt);
         assert_eq!(

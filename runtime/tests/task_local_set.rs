@@ -63,7 +63,11 @@ fn a_not_send_task_holds_an_rc_across_await() {
         assert_eq!(count, 2);
         assert_eq!(rec.names_for(id), YIELDED_ONCE);
         assert_eq!(rec.trigger_of(id), Some(root), "the spawning execution");
-        assert_eq!(rec.wakes_of(id), [id], "a yield is a wake by the task itself");
+        assert_eq!(
+            rec.wakes_of(id),
+            [id],
+            "a yield is a wake by the task itself"
+        );
         assert!(rec.events().iter().any(|e| matches!(e,
             Ev::Init { id: i, kind, .. } if *i == id && *kind == hookrt::hooks::ResourceKind::Task)));
     });
@@ -125,7 +129,11 @@ fn a_wake_from_another_thread_runs_the_task_on_its_owner() {
             });
             assert_ne!(sender, owner);
             assert_eq!(ran_on, owner, "polled on the thread that owns the set");
-            assert_eq!(rec.wakes_of(id), [AsyncId::ROOT], "a foreign thread wakes as ROOT");
+            assert_eq!(
+                rec.wakes_of(id),
+                [AsyncId::ROOT],
+                "a foreign thread wakes as ROOT"
+            );
             assert_eq!(rec.names_for(id), YIELDED_ONCE);
         });
     });
@@ -168,7 +176,10 @@ fn dropping_the_set_cancels_every_task() {
         for (i, id) in ids.iter().enumerate() {
             let names = rec.names_for(*id);
             assert_eq!(names.last(), Some(&"destroy"), "task {i}: {names:?}");
-            assert!(!names.contains(&"resolve"), "task {i} was cancelled: {names:?}");
+            assert!(
+                !names.contains(&"resolve"),
+                "task {i} was cancelled: {names:?}"
+            );
         }
         for handle in handles {
             assert!(handle.is_finished());
@@ -239,7 +250,8 @@ fn join_set_spawn_local_and_spawn_local_on() {
         assert_eq!(sum, 106);
         assert!(early.is_finished());
         assert_eq!(rec.trigger_of(early.id().async_id()), Some(AsyncId::ROOT));
-        let spawned_in_block_on = rec.count(|e| matches!(e, Ev::Init { trigger, .. } if *trigger == root));
+        let spawned_in_block_on =
+            rec.count(|e| matches!(e, Ev::Init { trigger, .. } if *trigger == root));
         assert_eq!(spawned_in_block_on, 4);
     });
 }
@@ -258,15 +270,24 @@ fn spawn_local_outside_a_local_set_panics_with_the_fix() {
     })
     .unwrap_err();
     let text = message(outside);
-    assert!(text.contains("spawn_local called outside a LocalSet"), "{text}");
-    assert!(text.contains("run_until") && text.contains("enter()"), "{text}");
+    assert!(
+        text.contains("spawn_local called outside a LocalSet"),
+        "{text}"
+    );
+    assert!(
+        text.contains("run_until") && text.contains("enter()"),
+        "{text}"
+    );
 
     check(|rt, _rec| {
         let inside_runtime = rt.block_on(async {
             std::panic::catch_unwind(|| drop(task::spawn_local(async {}))).unwrap_err()
         });
         let text = message(inside_runtime);
-        assert!(text.contains("spawn_local called outside a LocalSet"), "{text}");
+        assert!(
+            text.contains("spawn_local called outside a LocalSet"),
+            "{text}"
+        );
         // A set that was current is no longer so once its guard is gone.
         let local = LocalSet::new();
         drop(local.enter());
@@ -292,8 +313,10 @@ fn local_tasks_inherit_the_spawners_context() {
                     }));
                     (own, grandchild.await.unwrap(), scoped.await.unwrap())
                 });
-                let outside = REQUEST.exit(async { task::spawn_local(async { REQUEST.get() }) });
-                (child.await.unwrap(), outside.await.await.unwrap().is_none())
+                let outside = REQUEST
+                    .exit(async { task::spawn_local(async { REQUEST.get() }).await })
+                    .await;
+                (child.await.unwrap(), outside.unwrap().is_none())
             }),
         );
         assert_eq!(seen, ((Some(7), Some(7), Some(8)), true));
@@ -311,7 +334,11 @@ fn enter_makes_spawn_local_work_before_the_set_runs() {
             task::spawn_local(async move { *rc * 2 })
         };
         let id = handle.id().async_id();
-        assert_eq!(rec.names_for(id), ["init"], "init fires at spawn, before any poll");
+        assert_eq!(
+            rec.names_for(id),
+            ["init"],
+            "init fires at spawn, before any poll"
+        );
         assert_eq!(rec.trigger_of(id), Some(AsyncId::ROOT));
         assert_eq!(local.block_on(rt, handle).unwrap(), 10);
         assert_eq!(
@@ -327,24 +354,33 @@ fn a_busy_local_task_does_not_starve_the_runtime() {
         let local = LocalSet::new();
         let spins = local.block_on(rt, async {
             let flag = Arc::new(AtomicBool::new(false));
-            let spins = Rc::new(Cell::new(0u64));
+            let spins = Arc::new(AtomicUsize::new(0));
             let busy = {
                 let flag = flag.clone();
                 let spins = spins.clone();
+                let not_send = Rc::new(());
                 task::spawn_local(async move {
                     while !flag.load(Ordering::SeqCst) {
-                        spins.set(spins.get() + 1);
+                        spins.fetch_add(1, Ordering::SeqCst);
                         task::yield_now().await;
                     }
+                    drop(not_send);
                 })
             };
-            // A runtime task (on the current-thread runtime, the same thread) must get
-            // its turn while the local task keeps yielding.
-            hookrt::spawn(async move { flag.store(true, Ordering::SeqCst) });
+            // A runtime task (on the current-thread runtime, on this same thread) must
+            // get turns while the local task keeps yielding: more than one poll of the
+            // set runs (61 tasks at most), so the set must hand control back.
+            let counted = spins.clone();
+            hookrt::spawn(async move {
+                while counted.load(Ordering::SeqCst) < 500 {
+                    task::yield_now().await;
+                }
+                flag.store(true, Ordering::SeqCst);
+            });
             busy.await.unwrap();
-            spins.get()
+            spins.load(Ordering::SeqCst)
         });
-        assert!(spins >= 1);
+        assert!(spins >= 500);
     });
 }
 
@@ -373,7 +409,11 @@ fn abort_from_another_thread_drops_the_future_on_the_owner() {
         assert_eq!(drops.load(Ordering::SeqCst), 1);
         assert_eq!(*dropped_on.lock().unwrap(), Some(owner));
         assert_eq!(rec.names_for(id).last(), Some(&"destroy"));
-        assert_eq!(rec.wakes_of(id), [AsyncId::ROOT], "an abort of an idle task is a wake");
+        assert_eq!(
+            rec.wakes_of(id),
+            [AsyncId::ROOT],
+            "an abort of an idle task is a wake"
+        );
     });
 }
 
@@ -392,5 +432,92 @@ fn a_set_used_across_several_block_ons_keeps_its_tasks() {
         tx.send(3).unwrap();
         local.block_on(rt, handle).unwrap();
         assert_eq!(value.get(), 3);
+    });
+}
+
+#[test]
+fn tasks_spawned_before_the_set_meets_a_runtime_are_announced_first() {
+    check(|rt, rec| {
+        let local = LocalSet::new();
+        let handle = local.spawn_local(async { Rc::new(1) });
+        let id = handle.id().async_id();
+        assert!(rec.names_for(id).is_empty(), "no runtime, no hooks yet");
+        let value = local.block_on(rt, handle).unwrap();
+        assert_eq!(*value, 1);
+        assert_eq!(
+            rec.names_for(id),
+            ["init", "before", "resolve", "after", "destroy"]
+        );
+        assert_eq!(rec.trigger_of(id), Some(AsyncId::ROOT));
+    });
+}
+
+#[test]
+fn a_set_never_driven_drops_its_tasks_silently() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let local = LocalSet::new();
+    let probe = DropProbe::new(&drops);
+    let handle = local.spawn_local(async move {
+        let _probe = probe;
+    });
+    drop(local);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert!(handle.is_finished());
+}
+
+#[test]
+fn dropping_the_set_while_another_thread_wakes_a_task() {
+    check(|rt, rec| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut ids = Vec::new();
+        for round in 0..100 {
+            let local = LocalSet::new();
+            let (tx, rx) = oneshot::channel::<()>();
+            let probe = DropProbe::new(&drops);
+            let handle = local.spawn_local(async move {
+                let _probe = Rc::new(probe);
+                let _ = rx.await;
+                std::future::pending::<()>().await;
+            });
+            ids.push(handle.id().async_id());
+            local.block_on(rt, task::yield_now());
+            let waker = std::thread::spawn(move || {
+                if round % 2 == 0 {
+                    std::thread::yield_now();
+                }
+                let _ = tx.send(());
+            });
+            drop(local);
+            waker.join().unwrap();
+            assert_eq!(drops.load(Ordering::SeqCst), round + 1);
+        }
+        for id in ids {
+            assert_eq!(rec.names_for(id).last(), Some(&"destroy"));
+        }
+    });
+}
+
+#[test]
+fn builder_spawn_local_names_the_task() {
+    support::check(|rt, rec| {
+        let local = hookrt::task::LocalSet::new();
+        local.block_on(rt, async {
+            let rc = std::rc::Rc::new(5);
+            let out = hookrt::task::Builder::new()
+                .name("local-named")
+                .spawn_local(async move { *rc })
+                .unwrap()
+                .await
+                .unwrap();
+            assert_eq!(out, 5);
+        });
+        drop(local);
+        let id = rec
+            .id_named("local-named")
+            .expect("the named local task was initialised");
+        assert_eq!(
+            rec.names_for(id),
+            ["init", "before", "resolve", "after", "destroy"]
+        );
     });
 }

@@ -225,9 +225,7 @@ impl Handle {
             core: RefCell::new(Some(core)),
         };
         let _publish = Publish::new(self, &active);
-        for task in self.owned.close_and_take_all() {
-            task.shutdown();
-        }
+        let mut wait = self.owned.close_and_shutdown_all();
         loop {
             let task = {
                 let mut core = active.core.borrow_mut();
@@ -236,7 +234,7 @@ impl Handle {
             };
             match task {
                 Some(task) => task.run(),
-                None if self.owned.is_empty() => break,
+                None if wait.all_complete() => break,
                 // A waker on another thread has notified a task and is about to queue
                 // it; wait for it to arrive.
                 None => std::thread::yield_now(),

@@ -85,6 +85,37 @@ impl<'a> Builder<'a> {
         Ok(join)
     }
 
+    /// Spawns a named `!Send` task on the current [`LocalSet`](super::LocalSet) (see
+    /// [`spawn_local`](super::spawn_local)).
+    ///
+    /// # Panics
+    ///
+    /// Outside a `LocalSet`.
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let meta = self.meta(Location::caller());
+        Ok(super::local_set::spawn_local_with_meta(future, meta))
+    }
+
+    /// Spawns a named `!Send` task on `local_set`.
+    #[track_caller]
+    pub fn spawn_local_on<F>(
+        self,
+        future: F,
+        local_set: &super::LocalSet,
+    ) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let meta = self.meta(Location::caller());
+        Ok(local_set.spawn_with_meta(future, meta))
+    }
+
     fn meta(&self, location: &'static Location<'static>) -> TaskMeta {
         TaskMeta::here(self.name.map(Box::from), location)
     }

@@ -5,11 +5,11 @@
 //! casts below sound.
 
 use super::core::Stage;
-use super::header::Header;
+use super::header::{Header, Trailer};
 use super::raw::{Cell, RawTask};
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::{id::CurrentTaskGuard, waker, JoinError, Schedule};
-use hookrt_hooks::{AsyncId, HookSet, ResourceKind};
+use hookrt_hooks::{AsyncId, HookSet, Resource, ResourceKind};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -44,6 +44,15 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         unsafe { RawTask::from_raw(self.cell.cast()) }
     }
 
+    /// The view hooks receive for this task, read from the typed cell.
+    fn resource(&self) -> Resource<'_> {
+        let cell = self.cell();
+        let header = &cell.header;
+        Resource::new(header.id, header.trigger_id, S::KIND, &header.context)
+            .with_name(cell.trailer.name.as_deref())
+            .with_location(Some(header.location))
+    }
+
     fn hooks(&self) -> &HookSet {
         self.cell().core.scheduler.hooks()
     }
@@ -54,7 +63,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let hooks = self.hooks();
         let frame = hookrt_hooks::enter(header.id, header.trigger_id, header.context.clone());
         let _task_id = CurrentTaskGuard::enter(header.id);
-        hooks.before(&header.resource());
+        hooks.before(&self.resource());
         // SAFETY: the waker borrows the reference this poll holds.
         let waker = unsafe { waker::waker_ref(self.cell.cast()) };
         let mut cx = TaskContext::from_waker(&waker);
@@ -63,7 +72,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }));
         match polled {
             Ok(Poll::Pending) => {
-                hooks.after(&header.resource());
+                hooks.after(&self.resource());
                 drop(frame);
                 match header.state.transition_to_idle() {
                     TransitionToIdle::Ok => self.raw().drop_reference(),
@@ -76,15 +85,15 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             }
             Ok(Poll::Ready(output)) => {
                 if S::KIND == ResourceKind::Task {
-                    hooks.resolve(&header.resource());
+                    hooks.resolve(&self.resource());
                 }
                 self.drop_future();
-                hooks.after(&header.resource());
+                hooks.after(&self.resource());
                 self.finish(Ok(output));
             }
             Err(panic) => {
                 self.drop_future();
-                hooks.after(&header.resource());
+                hooks.after(&self.resource());
                 self.finish(Err(JoinError::panic(header.id, panic)));
             }
         }
@@ -128,7 +137,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// wake the joiner, leave the owned list and drop the running reference.
     fn finish(&self, outcome: Result<F::Output, JoinError>) {
         let header = self.header();
-        self.hooks().destroy(&header.resource());
+        self.hooks().destroy(&self.resource());
         self.cell().core.stage.with_mut(|stage| {
             // SAFETY: RUNNING still gives exclusive access to the stage.
             unsafe { *stage = Stage::Finished(outcome) };
@@ -193,7 +202,7 @@ pub(super) unsafe fn schedule<F: Future, S: Schedule>(
     if let Some(by) = by {
         // The task is notified and not yet in a queue, so nobody can run or destroy it
         // before this event is out.
-        harness.hooks().wake(&harness.header().resource(), by);
+        harness.hooks().wake(&harness.resource(), by);
     }
     let notified = super::Notified::from_raw(harness.raw());
     if is_yield {
@@ -251,7 +260,7 @@ pub(super) unsafe fn try_read_output<F: Future, S: Schedule>(
 ) {
     // SAFETY: per the function contract.
     let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
-    if !can_read_output(harness.header(), waker) {
+    if !can_read_output(harness.header(), &harness.cell().trailer, waker) {
         return;
     }
     let output = harness.cell().core.stage.with_mut(|stage| {
@@ -271,12 +280,11 @@ pub(super) unsafe fn try_read_output<F: Future, S: Schedule>(
 }
 
 /// Whether the output can be read now; if not, the waker is registered.
-fn can_read_output(header: &Header, waker: &Waker) -> bool {
+fn can_read_output(header: &Header, trailer: &Trailer, waker: &Waker) -> bool {
     let snapshot = header.state.load();
     if snapshot.is_complete() {
         return true;
     }
-    let trailer = header.trailer();
     if snapshot.is_join_waker_set() {
         let same = trailer.join_waker.with(|slot| {
             // SAFETY: JOIN_WAKER set and not COMPLETE: the slot holds a waker and only

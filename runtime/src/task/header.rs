@@ -4,9 +4,8 @@ use super::raw::Vtable;
 use super::state::State;
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::loom::UnsafeCell;
-use hookrt_hooks::{AsyncId, Context, Resource};
+use hookrt_hooks::{AsyncId, Context};
 use std::panic::Location;
-use std::ptr::NonNull;
 use std::task::Waker;
 
 /// The first field of every task cell. A `NonNull<Header>` is the type-erased task
@@ -45,6 +44,12 @@ pub(crate) struct Header {
     pub(crate) context: Context,
     /// Where the task was spawned.
     pub(crate) location: &'static Location<'static>,
+    /// Loom build only. loom's atomics hold no `UnsafeCell`, so without this `Header`
+    /// would be `Freeze` under loom and `&Header` a `noalias readonly` pointer (it is
+    /// neither in the std build, where the atomics are cells); the writes to the trailer
+    /// through `RawTask::trailer` would then be UB, and LLVM does drop them.
+    #[cfg(loom)]
+    pub(crate) not_freeze: std::cell::UnsafeCell<()>,
 }
 
 /// Cold per-task data, placed after the future in the cell.
@@ -59,26 +64,6 @@ pub(crate) struct Trailer {
 }
 
 impl Header {
-    /// The trailer of the cell this header starts.
-    pub(crate) fn trailer(&self) -> &Trailer {
-        let base = NonNull::from(self).cast::<u8>();
-        // SAFETY: every header is the first field of a `Cell<F, S>` whose trailer sits
-        // `vtable.trailer_offset` bytes after it (computed by `offset_of!` for that very
-        // cell type), and the trailer lives as long as the header.
-        unsafe {
-            base.add(self.vtable.trailer_offset)
-                .cast::<Trailer>()
-                .as_ref()
-        }
-    }
-
-    /// The view hooks receive for this task.
-    pub(crate) fn resource(&self) -> Resource<'_> {
-        Resource::new(self.id, self.trigger_id, self.vtable.kind, &self.context)
-            .with_name(self.trailer().name.as_deref())
-            .with_location(Some(self.location))
-    }
-
     /// Records the execution of a waker that fired.
     pub(crate) fn record_waker(&self, by: AsyncId) {
         self.woken_by.store(by.as_u64(), Ordering::Relaxed);

@@ -52,10 +52,7 @@ impl OwnedTasks {
         }
         let slot = shard.tasks.insert(task);
         // SAFETY: the slot field is only accessed with this shard's lock held.
-        task.header()
-            .trailer()
-            .owned_slot
-            .with_mut(|s| unsafe { *s = slot });
+        task.trailer().owned_slot.with_mut(|s| unsafe { *s = slot });
         self.count.fetch_add(1, Ordering::Relaxed);
         true
     }
@@ -65,7 +62,7 @@ impl OwnedTasks {
     pub(crate) fn remove(&self, task: RawTask) -> bool {
         let mut shard = self.shard(task).lock().unwrap();
         // SAFETY: the slot field is only accessed with this shard's lock held.
-        let slot = task.header().trailer().owned_slot.with(|s| unsafe { *s });
+        let slot = task.trailer().owned_slot.with(|s| unsafe { *s });
         match shard.tasks.get(slot) {
             Some(listed) if *listed == task => {
                 shard.tasks.remove(slot);
@@ -89,6 +86,21 @@ impl OwnedTasks {
         all
     }
 
+    /// Closes the list, cancels every listed task, and returns them with one extra
+    /// reference each, so the caller can run its queues until every one of them is
+    /// complete (see [`ShutdownWait`]).
+    pub(crate) fn close_and_shutdown_all(&self) -> ShutdownWait {
+        let tasks = self.close_and_take_all();
+        for task in &tasks {
+            task.add_reference();
+        }
+        for task in &tasks {
+            // Consumes the owned-list reference.
+            task.shutdown();
+        }
+        ShutdownWait { pending: tasks }
+    }
+
     /// How many tasks are listed.
     pub(crate) fn len(&self) -> usize {
         self.count.load(Ordering::Relaxed)
@@ -105,5 +117,36 @@ impl std::fmt::Debug for OwnedTasks {
         f.debug_struct("OwnedTasks")
             .field("len", &self.len())
             .finish()
+    }
+}
+
+/// The tasks a shutdown is waiting for. A task may still be running (on a
+/// `block_in_place` thread) or be notified by a waker on another thread that has not
+/// queued it yet: the shutdown keeps running its queues until every task here is
+/// complete, so no future is left undropped and no `destroy` lost.
+pub(crate) struct ShutdownWait {
+    pending: Vec<RawTask>,
+}
+
+impl ShutdownWait {
+    /// Forgets the tasks that completed; returns whether all have.
+    pub(crate) fn all_complete(&mut self) -> bool {
+        self.pending.retain(|task| {
+            if task.is_complete() {
+                task.drop_reference();
+                false
+            } else {
+                true
+            }
+        });
+        self.pending.is_empty()
+    }
+}
+
+impl Drop for ShutdownWait {
+    fn drop(&mut self) {
+        for task in self.pending.drain(..) {
+            task.drop_reference();
+        }
     }
 }

@@ -65,8 +65,8 @@ mod header;
 mod id;
 mod join;
 mod join_set;
-mod local_set;
 pub(crate) mod list;
+mod local_set;
 mod raw;
 mod state;
 mod waker;
@@ -156,7 +156,7 @@ where
     S: Schedule + Clone,
 {
     let raw = RawTask::new(future, scheduler.clone(), meta);
-    scheduler.hooks().init(&raw.header().resource());
+    scheduler.hooks().init(&raw.resource());
     let notified = Notified::from_raw(raw);
     if owned.bind(raw) {
         scheduler.schedule(notified);

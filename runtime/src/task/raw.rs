@@ -7,7 +7,7 @@ use super::state::State;
 use super::Schedule;
 use crate::loom::sync::atomic::AtomicU64;
 use crate::loom::UnsafeCell;
-use hookrt_hooks::{AsyncId, Context, ResourceKind};
+use hookrt_hooks::{AsyncId, Context, Resource, ResourceKind};
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
@@ -101,6 +101,8 @@ impl RawTask {
                 woken_by: AtomicU64::new(0),
                 context: meta.context,
                 location: meta.location,
+                #[cfg(loom)]
+                not_freeze: std::cell::UnsafeCell::new(()),
             },
             core: Core {
                 scheduler,
@@ -129,6 +131,38 @@ impl RawTask {
         unsafe { self.ptr.as_ref() }
     }
 
+    /// The cold part of the cell.
+    ///
+    /// Computed from the task pointer, whose provenance covers the whole cell (it came
+    /// from `Box::leak` of the cell), never from a `&Header`, whose provenance covers
+    /// the header only.
+    pub(crate) fn trailer(&self) -> &Trailer {
+        // SAFETY: the pointer addresses a live `Cell<F, S>` whose trailer sits
+        // `vtable.trailer_offset` bytes in (computed by `offset_of!` for that very cell
+        // type), with provenance over the whole cell; the trailer lives as long as the
+        // reference the owner of this `RawTask` holds.
+        unsafe {
+            self.ptr
+                .cast::<u8>()
+                .add(self.header().vtable.trailer_offset)
+                .cast::<Trailer>()
+                .as_ref()
+        }
+    }
+
+    /// The view hooks receive for this task.
+    pub(crate) fn resource(&self) -> Resource<'_> {
+        let header = self.header();
+        Resource::new(
+            header.id,
+            header.trigger_id,
+            header.vtable.kind,
+            &header.context,
+        )
+        .with_name(self.trailer().name.as_deref())
+        .with_location(Some(header.location))
+    }
+
     pub(crate) fn id(&self) -> AsyncId {
         self.header().id
     }
@@ -155,6 +189,16 @@ impl RawTask {
     pub(crate) fn shutdown(self) {
         // SAFETY: the caller hands over the owned-list reference.
         unsafe { (self.header().vtable.shutdown)(self.ptr) }
+    }
+
+    /// Adds a reference (the caller must later give it back with `drop_reference`).
+    pub(crate) fn add_reference(self) {
+        self.header().state.ref_inc();
+    }
+
+    /// Whether the task's future is gone (completed, panicked or cancelled).
+    pub(crate) fn is_complete(self) -> bool {
+        self.header().state.load().is_complete()
     }
 
     /// Drops one reference, freeing the cell if it was the last.

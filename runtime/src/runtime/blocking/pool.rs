@@ -96,9 +96,9 @@ impl BlockingPool {
         let inner = &self.inner;
         inner.state.lock().unwrap().shutdown = true;
         inner.work.notify_all();
-        for task in inner.owned.close_and_take_all() {
-            task.shutdown();
-        }
+        // Running jobs finish on their threads (waited for below); queued ones are
+        // cancelled by the loop that follows.
+        drop(inner.owned.close_and_shutdown_all());
         // Cancel the queued jobs here; running ones complete on their threads.
         loop {
             let next = inner.state.lock().unwrap().queue.pop_front();

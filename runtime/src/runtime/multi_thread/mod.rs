@@ -255,9 +255,7 @@ impl Handle {
 
     /// Closes the owned list, cancels every task and runs the queues dry.
     fn cancel_all(&self, cores: &mut [Box<Core>]) {
-        for task in self.owned.close_and_take_all() {
-            task.shutdown();
-        }
+        let mut wait = self.owned.close_and_shutdown_all();
         loop {
             let mut ran = false;
             for core in cores.iter_mut() {
@@ -271,7 +269,7 @@ impl Handle {
                 ran = true;
             }
             if !ran {
-                if self.owned.is_empty() {
+                if wait.all_complete() {
                     break;
                 }
                 // A task is still running (on a `block_in_place` thread) or a waker on

@@ -65,7 +65,8 @@ const REMOTE_FIRST_INTERVAL: u8 = 31;
 ///
 /// Dropping the set cancels every task still in it: their futures are dropped right
 /// there, on this thread, inside each task's own execution frame, and their `destroy`
-/// events fire before `drop` returns.
+/// events fire before `drop` returns. The tasks belong to the set, not to a runtime:
+/// shutting a runtime down does not cancel them, dropping the set does.
 ///
 /// # Safety argument
 ///
@@ -94,9 +95,9 @@ const REMOTE_FIRST_INTERVAL: u8 = 31;
 /// when something is spawned onto it or when it is driven, awaited or entered
 /// (`block_on(&rt, ..)` takes `rt`'s), and keeps them. Tasks spawned before that (from
 /// outside any runtime, as in `local.spawn_local(..); rt.block_on(local)`) get their
-/// `init` when the set adopts its hooks, before they are first polled; their trigger
-/// is the execution that spawned them ([`ROOT`](crate::hooks::AsyncId::ROOT) outside
-/// any). A set never driven inside a runtime reports to no hooks.
+/// `init` when the set adopts its hooks, before it first runs them there; their
+/// trigger is the execution that spawned them ([`ROOT`](crate::hooks::AsyncId::ROOT)
+/// outside any). A set never used inside a runtime reports to no hooks.
 pub struct LocalSet {
     shared: Arc<Shared>,
     /// Counts dequeues, for the remote-first interval.
@@ -270,10 +271,10 @@ impl LocalSet {
             while let Some(task) = self.next_task() {
                 task.run();
             }
-            // Only this thread polls these tasks, so one still running is being polled
-            // further up this very stack (the set is dropped by one of its own tasks):
-            // its poller sees `CANCELLED` and finishes it. Any other unfinished task is
-            // notified, and a waker on another thread is about to queue it.
+            // Every unfinished task is notified, and a waker on another thread is about
+            // to queue it: wait for it. (Only this thread polls these tasks, so one that
+            // is `RUNNING` could only be polled further up this very stack; its poller
+            // sees `CANCELLED` and finishes it, and waiting for it would never end.)
             let waiting = taken.iter().any(|watch| {
                 let state = watch.raw().header().state.load();
                 !state.is_complete() && !state.is_running()

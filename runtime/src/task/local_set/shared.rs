@@ -117,7 +117,7 @@ impl Shared {
         // than reaching one before the task's `init`.
         for watch in &waiting {
             if !watch.raw().header().state.load().is_complete() {
-                hooks.init(&watch.raw().header().resource());
+                hooks.init(&watch.raw().resource());
             }
         }
         let _ = self.hooks.set(hooks);
@@ -144,7 +144,7 @@ impl Shared {
         unsafe { self.adopt_hooks() };
         let raw = RawTask::new(future, self.clone(), meta);
         match self.hooks.get() {
-            Some(hooks) => hooks.init(&raw.header().resource()),
+            Some(hooks) => hooks.init(&raw.resource()),
             // SAFETY: forwarded from the caller's contract.
             None => unsafe { self.with_local(|l| l.unannounced.push(Watch::new(raw))) },
         }
