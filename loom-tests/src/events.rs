@@ -104,13 +104,21 @@ impl EventLog {
     #[track_caller]
     pub fn check_finished(&self, id: AsyncId) -> Vec<Event> {
         let events = self.events_of(id);
-        assert_eq!(events.first(), Some(&Event::Init), "{id}: init first: {events:?}");
+        assert_eq!(
+            events.first(),
+            Some(&Event::Init),
+            "{id}: init first: {events:?}"
+        );
         assert_eq!(
             events.iter().filter(|e| **e == Event::Init).count(),
             1,
             "{id}: one init: {events:?}"
         );
-        assert_eq!(events.last(), Some(&Event::Destroy), "{id}: destroy last: {events:?}");
+        assert_eq!(
+            events.last(),
+            Some(&Event::Destroy),
+            "{id}: destroy last: {events:?}"
+        );
         assert_eq!(
             events.iter().filter(|e| **e == Event::Destroy).count(),
             1,

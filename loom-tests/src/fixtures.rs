@@ -77,21 +77,56 @@ impl Future for Wait {
     }
 }
 
-/// A value whose drop loom tracks: never dropped is reported as a leak at the end of the
-/// execution, and a double drop fails loom's allocation tracking.
+/// A value whose drops are counted: never dropped is reported by loom as a leak at the
+/// end of the execution, and [`DropProbe::drops`] tells how many times it was dropped
+/// (a double drop cannot be caught inside the task, where the harness catches panics
+/// from destructors).
 #[derive(Debug)]
-pub struct Tracked<T>(Track<T>);
+pub struct Tracked<T> {
+    value: T,
+    drops: &'static AtomicUsize,
+    _alive: Track<()>,
+}
 
 impl<T> Tracked<T> {
     /// Tracks `value`.
     #[track_caller]
     pub fn new(value: T) -> Tracked<T> {
-        Tracked(Track::new(value))
+        Tracked {
+            value,
+            // Leaked on purpose (one word per value): the counter must outlive a value
+            // that is dropped twice.
+            drops: Box::leak(Box::new(AtomicUsize::new(0))),
+            _alive: Track::new(()),
+        }
     }
 
     /// The value.
     pub fn get(&self) -> &T {
-        self.0.get_ref()
+        &self.value
+    }
+
+    /// A probe that counts this value's drops.
+    pub fn probe(&self) -> DropProbe {
+        DropProbe(self.drops)
+    }
+}
+
+impl<T> Drop for Tracked<T> {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts the drops of one [`Tracked`] value. A std atomic: read it after the threads
+/// that may drop the value have been joined.
+#[derive(Clone, Copy, Debug)]
+pub struct DropProbe(&'static AtomicUsize);
+
+impl DropProbe {
+    /// How many times the value was dropped.
+    pub fn drops(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
     }
 }
 

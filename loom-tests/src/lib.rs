@@ -9,8 +9,8 @@
 //!   2), the only entry point a model uses;
 //! - [`EventLog`]: a hook that records every event, and the per-task checks (init once,
 //!   destroy once and last, polls paired);
-//! - [`Gate`], [`Tracked`], [`CountingWaker`], [`poll_once`]: small futures and values
-//!   for driving tasks, with loom's leak tracking.
+//! - [`Gate`], [`Tracked`] / [`DropProbe`], [`CountingWaker`], [`poll_once`]: small
+//!   futures, values and wakers for driving tasks, with loom's leak tracking.
 //!
 //! In a normal build the crate is empty; see `README.md` for the command.
 
@@ -24,6 +24,6 @@ mod model;
 #[cfg(loom)]
 pub use events::{Event, EventLog};
 #[cfg(loom)]
-pub use fixtures::{poll_once, CountingWaker, Gate, Tracked};
+pub use fixtures::{poll_once, CountingWaker, DropProbe, Gate, Tracked};
 #[cfg(loom)]
 pub use model::model;

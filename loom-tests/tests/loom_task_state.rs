@@ -115,8 +115,8 @@ fn wake_vs_wake_vs_poll() {
 /// cancellation.
 ///
 /// Break tried: `transition_to_notified_and_cancel` not submitting an idle task (only
-/// marking it `CANCELLED`); loom finds the interleaving where the future is never
-/// dropped (the task stays listed and its future leaks).
+/// marking it `CANCELLED`); loom finds the interleaving where the poll came first: the
+/// task is never cancelled and its handle stays pending.
 #[test]
 fn abort_vs_poll() {
     model(|| {
@@ -181,18 +181,71 @@ fn abort_vs_wake() {
     });
 }
 
+/// Poll, wake and abort on three threads: the task ends exactly once, completed (the
+/// wake won) or cancelled (the abort won), its future dropped once.
+///
+/// Break tried: the poller ignoring `TransitionToIdle::Cancelled` (dropping its
+/// reference instead of cancelling); loom finds the interleaving where the abort lands
+/// during the poll and the task is left running forever (handle pending). Making
+/// `transition_to_idle` ignore `CANCELLED` is *not* caught, rightly: an abort during a
+/// poll also sets `NOTIFIED`, so the task is resubmitted and cancelled by its next run.
+#[test]
+fn poll_vs_wake_vs_abort() {
+    model(|| {
+        let log = EventLog::new();
+        let sched = TestScheduler::new(log.hooks());
+        let gate = Gate::new();
+        let wait = Gate::wait(&gate);
+        let mut handle = spawn(&sched, async move {
+            wait.await;
+            7
+        });
+        let id = handle.id().async_id();
+
+        let runner = {
+            let sched = sched.clone();
+            thread::spawn(move || {
+                sched.run_one();
+            })
+        };
+        let opener = {
+            let gate = gate.clone();
+            thread::spawn(move || gate.open())
+        };
+        handle.abort();
+        runner.join().unwrap();
+        opener.join().unwrap();
+
+        sched.run_all();
+        let completed = match poll_once(&mut handle, Waker::noop()) {
+            Poll::Ready(Ok(7)) => true,
+            Poll::Ready(Err(e)) if e.is_cancelled() => false,
+            other => panic!("the task must be finished: {other:?}"),
+        };
+        drop(handle);
+        assert_quiescent(&sched);
+        assert_eq!(log.count(id, Event::Resolve), usize::from(completed));
+        log.check_finished(id);
+    });
+}
+
 /// The `JoinHandle` is dropped while the task completes on another thread: the output is
 /// dropped exactly once, by whichever side owns it (the runner when join interest was
 /// already gone, the handle otherwise), and the cell is freed once.
 ///
-/// Break tried: `transition_to_join_handle_dropped` reporting `drop_output: false` when
-/// the task is complete; loom reports the tracked output as leaked.
+/// Break tried: `transition_to_join_handle_dropped` claiming the stage even before
+/// completion (`drop_output: true`); loom fails the execution where the handle drops the
+/// future before the runner polls it (the runner finds no future, no `resolve`). Not
+/// caught, and not a bug: `drop_output: false` after completion, since the cell's own
+/// drop then frees the output at dealloc.
 #[test]
 fn join_handle_drop_vs_complete() {
     model(|| {
         let log = EventLog::new();
         let sched = TestScheduler::new(log.hooks());
-        let handle = spawn(&sched, async { Tracked::new(7) });
+        let output = Tracked::new(7);
+        let probe = output.probe();
+        let handle = spawn(&sched, async move { output });
         let id = handle.id().async_id();
 
         let runner = {
@@ -205,6 +258,7 @@ fn join_handle_drop_vs_complete() {
         runner.join().unwrap();
 
         assert_quiescent(&sched);
+        assert_eq!(probe.drops(), 1, "the output is dropped exactly once");
         assert_eq!(log.count(id, Event::Resolve), 1);
         log.check_finished(id);
     });
@@ -222,7 +276,9 @@ fn abort_vs_complete() {
     model(|| {
         let log = EventLog::new();
         let sched = TestScheduler::new(log.hooks());
-        let mut handle = spawn(&sched, async { Tracked::new(7) });
+        let output = Tracked::new(7);
+        let probe = output.probe();
+        let mut handle = spawn(&sched, async move { output });
         let id = handle.id().async_id();
 
         let runner = {
@@ -234,7 +290,11 @@ fn abort_vs_complete() {
         handle.abort();
         runner.join().unwrap();
 
-        assert_eq!(sched.queued(), 0, "an abort never queues a queued or finished task");
+        assert_eq!(
+            sched.queued(),
+            0,
+            "an abort never queues a queued or finished task"
+        );
         let resolved = match poll_once(&mut handle, Waker::noop()) {
             Poll::Ready(Ok(out)) => {
                 assert_eq!(*out.get(), 7);
@@ -245,6 +305,8 @@ fn abort_vs_complete() {
         };
         drop(handle);
         assert_quiescent(&sched);
+        // The value is dropped once: as the output, or inside the cancelled future.
+        assert_eq!(probe.drops(), 1, "the value is dropped exactly once");
         assert_eq!(log.count(id, Event::Resolve), usize::from(resolved));
         log.check_finished(id);
     });
@@ -256,8 +318,8 @@ fn abort_vs_complete() {
 ///
 /// Break tried: `transition_to_shutdown` taking the future of a notified (queued) task
 /// too; loom finds the interleaving where the waker is between its state change and its
-/// `wake` event while shutdown destroys the task: `wake` after `destroy`, and the
-/// queued `Notified` runs a freed future.
+/// `wake` event while shutdown destroys the task: `[Init, Before, After, Destroy, Wake]`.
+/// (This needs the hook call to be a preemption point, which `EventLog` makes it.)
 #[test]
 fn shutdown_vs_wake() {
     model(|| {

@@ -27,6 +27,7 @@ pub(crate) mod loom;
 pub mod loom_api;
 pub mod runtime;
 pub mod task;
+pub mod time;
 
 pub mod hooks;
 

@@ -32,15 +32,17 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 
-#[allow(dead_code, unreachable_pub)]
+// Second copies of these files (see the rationale above): what the models do not use is
+// dead code here.
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "runtime/park.rs"]
 mod park;
 
-#[allow(dead_code, unreachable_pub, missing_debug_implementations)]
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "runtime/multi_thread/idle.rs"]
 mod idle;
 
-#[allow(dead_code, unreachable_pub, missing_debug_implementations)]
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "runtime/multi_thread/queue.rs"]
 mod queue;
 

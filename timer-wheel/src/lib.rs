@@ -36,12 +36,15 @@
 //! assert!(wheel.is_empty());
 //! ```
 
+mod driver;
 mod entry;
 mod key;
 mod level;
 mod list;
+pub(crate) mod loom;
 mod wheel;
 
+pub use driver::{Clock, ClockError, TimeDriver, Timer, Unpark};
 pub use key::TimerKey;
 pub use level::MAX_DURATION;
 pub use wheel::Wheel;

@@ -5,6 +5,7 @@ use super::scheduler::SchedulerHandle;
 use super::{current_thread, multi_thread};
 use super::{Handle, Runtime};
 use hookrt_hooks::{Hook, HookPanic, HookSetBuilder};
+use hookrt_timer_wheel::Clock;
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,6 +44,7 @@ pub struct Builder {
     on_thread_stop: Option<multi_thread::ThreadCallback>,
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
+    start_paused: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +81,16 @@ impl Builder {
             on_thread_stop: None,
             max_blocking_threads: 512,
             thread_keep_alive: Duration::from_secs(10),
+            start_paused: false,
         }
+    }
+
+    /// Starts the runtime with time paused (see [`time::pause`](crate::time::pause)):
+    /// sleeps complete as soon as the runtime has nothing else to do, in deadline
+    /// order. Needs `enable_time()` and the current-thread runtime.
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
+        self.start_paused = start_paused;
+        self
     }
 
     /// The most threads the blocking pool (`spawn_blocking`) runs at once; more jobs
@@ -177,8 +188,7 @@ impl Builder {
         self
     }
 
-    /// Enables the time driver (timers). Recorded now; the driver arrives with
-    /// `hookrt::time`.
+    /// Enables the time driver: `hookrt::time` (sleeps, intervals, timeouts).
     pub fn enable_time(&mut self) -> &mut Self {
         self.enable_time = true;
         self
@@ -213,7 +223,21 @@ impl Builder {
     /// Creates the runtime. The hooks registered so far are moved into it (the builder
     /// is left without hooks).
     pub fn build(&mut self) -> io::Result<Runtime> {
+        if self.start_paused && self.flavor == Flavor::MultiThread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "start_paused(true) needs the current-thread runtime: paused time is only \
+                 supported there (use Builder::new_current_thread())",
+            ));
+        }
+        if self.start_paused && !self.enable_time {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "start_paused(true) needs the time driver: call enable_time() or enable_all()",
+            ));
+        }
         let hooks = self.hooks.build();
+        let clock = || self.enable_time.then(|| Clock::new(self.start_paused));
         let blocking = BlockingPool::new(
             hooks.clone(),
             PoolConfig {
@@ -231,6 +255,7 @@ impl Builder {
                     global_queue_interval: self.global_queue_interval.unwrap_or(31),
                 },
                 blocking.clone(),
+                clock(),
             )),
             Flavor::MultiThread => {
                 let workers = self.worker_threads.unwrap_or_else(default_worker_threads);
@@ -246,6 +271,7 @@ impl Builder {
                         on_thread_stop: self.on_thread_stop.clone(),
                     },
                     blocking.clone(),
+                    clock(),
                 )?)
             }
         };
@@ -265,6 +291,7 @@ impl fmt::Debug for Builder {
             .field("enable_time", &self.enable_time)
             .field("worker_threads", &self.worker_threads)
             .field("thread_stack_size", &self.thread_stack_size)
+            .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }
 }

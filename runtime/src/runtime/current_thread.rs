@@ -13,6 +13,7 @@ use super::scheduler::SchedulerHandle;
 use crate::task::list::OwnedTasks;
 use crate::task::{self, JoinHandle, Notified, RawTask, Schedule, TaskMeta};
 use hookrt_hooks::HookSet;
+use hookrt_timer_wheel::{Clock, TimeDriver};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -36,6 +37,7 @@ pub(crate) struct Config {
 pub(crate) struct Handle {
     hooks: HookSet,
     pub(crate) blocking: BlockingPool,
+    pub(crate) time: Option<TimeDriver>,
     owned: OwnedTasks,
     remote: Mutex<VecDeque<Notified>>,
     parker: Arc<Parker>,
@@ -66,13 +68,24 @@ thread_local! {
 }
 
 impl Handle {
-    pub(crate) fn new(hooks: HookSet, config: Config, blocking: BlockingPool) -> Arc<Handle> {
+    pub(crate) fn new(
+        hooks: HookSet,
+        config: Config,
+        blocking: BlockingPool,
+        time: Option<Clock>,
+    ) -> Arc<Handle> {
+        let parker = Arc::new(Parker::new());
+        let time = time.map(|clock| {
+            let parker = parker.clone();
+            TimeDriver::new(hooks.clone(), clock, Box::new(move || parker.unpark()))
+        });
         Arc::new(Handle {
             hooks,
             blocking,
+            time,
             owned: OwnedTasks::new(1),
             remote: Mutex::new(VecDeque::new()),
-            parker: Arc::new(Parker::new()),
+            parker,
             core: Mutex::new(Some(Box::new(Core {
                 queue: VecDeque::with_capacity(64),
                 deferred: Vec::new(),
@@ -201,10 +214,38 @@ impl Handle {
                     break;
                 }
             }
+            if let Some(time) = &self.time {
+                // Fire what is due even when busy, so tasks cannot starve timers.
+                time.process();
+            }
             if ran == 0 && !root.is_notified() {
-                self.parker.park();
+                self.park_idle();
             }
         }
+    }
+
+    /// Nothing to run: sleep until woken or until the next timer is due. With paused
+    /// time, jump the clock to the next timer instead of sleeping.
+    fn park_idle(&self) {
+        let Some(time) = &self.time else {
+            self.parker.park();
+            return;
+        };
+        if time.clock().is_paused() {
+            if let Some(next) = time.next_expiration() {
+                let _ = time.clock().advance_to(next);
+                time.process();
+                return;
+            }
+            self.parker.park();
+            return;
+        }
+        match time.prepare_sleep() {
+            Some(timeout) => self.parker.park_timeout(timeout),
+            None => self.parker.park(),
+        }
+        time.woke();
+        time.process();
     }
 
     /// Cancels every task and runs the queues until every future is dropped.

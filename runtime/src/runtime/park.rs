@@ -32,6 +32,15 @@ impl Parker {
         *unparked = false;
     }
 
+    /// As `park`, but gives up after `timeout`.
+    pub(crate) fn park_timeout(&self, timeout: std::time::Duration) {
+        let mut unparked = self.unparked.lock().unwrap();
+        if !*unparked {
+            unparked = self.condvar.wait_timeout(unparked, timeout).unwrap().0;
+        }
+        *unparked = false;
+    }
+
     /// Wakes the parked thread, or makes its next `park` return at once.
     pub(crate) fn unpark(&self) {
         let mut unparked = self.unparked.lock().unwrap();

@@ -4,6 +4,7 @@ use super::blocking::BlockingPool;
 use super::{current_thread, multi_thread};
 use crate::task::{JoinHandle, TaskMeta};
 use hookrt_hooks::HookSet;
+use hookrt_timer_wheel::TimeDriver;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -59,6 +60,14 @@ impl SchedulerHandle {
         match self {
             SchedulerHandle::CurrentThread(h) => &h.blocking,
             SchedulerHandle::MultiThread(h) => &h.blocking,
+        }
+    }
+
+    /// The runtime's time driver, if time is enabled.
+    pub(crate) fn time_driver(&self) -> Option<&TimeDriver> {
+        match self {
+            SchedulerHandle::CurrentThread(h) => h.time.as_ref(),
+            SchedulerHandle::MultiThread(h) => h.time.as_ref(),
         }
     }
 

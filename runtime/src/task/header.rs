@@ -44,12 +44,6 @@ pub(crate) struct Header {
     pub(crate) context: Context,
     /// Where the task was spawned.
     pub(crate) location: &'static Location<'static>,
-    /// Loom build only. loom's atomics hold no `UnsafeCell`, so without this `Header`
-    /// would be `Freeze` under loom and `&Header` a `noalias readonly` pointer (it is
-    /// neither in the std build, where the atomics are cells); the writes to the trailer
-    /// through `RawTask::trailer` would then be UB, and LLVM does drop them.
-    #[cfg(loom)]
-    pub(crate) not_freeze: std::cell::UnsafeCell<()>,
 }
 
 /// Cold per-task data, placed after the future in the cell.

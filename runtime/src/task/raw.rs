@@ -101,8 +101,6 @@ impl RawTask {
                 woken_by: AtomicU64::new(0),
                 context: meta.context,
                 location: meta.location,
-                #[cfg(loom)]
-                not_freeze: std::cell::UnsafeCell::new(()),
             },
             core: Core {
                 scheduler,

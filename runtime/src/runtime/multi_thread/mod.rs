@@ -25,13 +25,14 @@ use super::scheduler::SchedulerHandle;
 use crate::task::list::OwnedTasks;
 use crate::task::{self, JoinHandle, Notified, RawTask, Schedule, TaskMeta};
 use hookrt_hooks::HookSet;
+use hookrt_timer_wheel::{Clock, TimeDriver};
 use idle::Idle;
 use queue::{Inject, Thief};
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use worker::Core;
@@ -54,12 +55,16 @@ pub(crate) struct Config {
 /// What other threads may do to a worker: steal from it, wake it.
 struct Remote {
     thief: Thief,
-    parker: Parker,
+    parker: Arc<Parker>,
 }
 
 /// The shared state of one multi-thread runtime.
 pub(crate) struct Handle {
     pub(crate) blocking: BlockingPool,
+    pub(crate) time: Option<TimeDriver>,
+    /// The worker sleeping on the time driver (`usize::MAX`: none). At most one worker
+    /// sleeps with a timeout for the next timer; the others sleep until woken.
+    driver_owner: Arc<AtomicUsize>,
     remotes: Box<[Remote]>,
     inject: Inject,
     idle: Idle,
@@ -87,6 +92,7 @@ impl Handle {
         hooks: HookSet,
         config: Config,
         blocking: BlockingPool,
+        time: Option<Clock>,
     ) -> io::Result<Arc<Handle>> {
         let n = config.worker_threads;
         let mut remotes = Vec::with_capacity(n);
@@ -95,12 +101,26 @@ impl Handle {
             let (local, thief) = queue::local();
             remotes.push(Remote {
                 thief,
-                parker: Parker::new(),
+                parker: Arc::new(Parker::new()),
             });
             cores.push(Core::new(index, local));
         }
+        let driver_owner = Arc::new(AtomicUsize::new(usize::MAX));
+        let time = time.map(|clock| {
+            let parkers: Vec<Arc<Parker>> = remotes.iter().map(|r| r.parker.clone()).collect();
+            let owner = driver_owner.clone();
+            let unpark = move || {
+                let index = owner.load(Ordering::Acquire);
+                if let Some(parker) = parkers.get(index) {
+                    parker.unpark();
+                }
+            };
+            TimeDriver::new(hooks.clone(), clock, Box::new(unpark))
+        });
         let handle = Arc::new(Handle {
             blocking,
+            time,
+            driver_owner,
             remotes: remotes.into_boxed_slice(),
             inject: Inject::new(),
             idle: Idle::new(n),
@@ -178,6 +198,39 @@ impl Handle {
             if !root.is_notified() {
                 parker.park();
             }
+        }
+    }
+
+    /// Sleeps worker `index` until unparked. If no other worker sleeps on the time
+    /// driver, this one does: it wakes by itself when the next timer is due, and fires
+    /// the timers that are.
+    fn park_worker(&self, index: usize) {
+        let parker = &self.remotes[index].parker;
+        let Some(time) = &self.time else {
+            parker.park();
+            return;
+        };
+        if self
+            .driver_owner
+            .compare_exchange(usize::MAX, index, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            parker.park();
+            return;
+        }
+        match time.prepare_sleep() {
+            Some(timeout) => parker.park_timeout(timeout),
+            None => parker.park(),
+        }
+        time.woke();
+        self.driver_owner.store(usize::MAX, Ordering::Release);
+        time.process();
+    }
+
+    /// Fires due timers without sleeping (busy workers call this now and then).
+    fn process_timers(&self) {
+        if let Some(time) = &self.time {
+            time.process();
         }
     }
 

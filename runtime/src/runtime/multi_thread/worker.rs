@@ -124,9 +124,12 @@ impl WorkerContext {
             core.tick = core.tick.wrapping_add(1);
             // Maintenance every `event_interval` ticks (and whenever the worker runs dry,
             // see `park`): notice shutdown. The drivers will be polled here too.
-            if core.tick % self.handle.config.event_interval == 0 && self.handle.is_shutdown() {
-                self.handle.worker_exited(core);
-                return;
+            if core.tick % self.handle.config.event_interval == 0 {
+                if self.handle.is_shutdown() {
+                    self.handle.worker_exited(core);
+                    return;
+                }
+                self.handle.process_timers();
             }
             let task = match self.next_task(&mut core) {
                 Some(task) => Some(task),
@@ -255,8 +258,8 @@ impl WorkerContext {
             }
             return core;
         }
-        // The drivers (timers, I/O) will be polled here by whichever worker owns them.
-        shared.remotes[core.index].parker.park();
+        // One sleeping worker at a time also waits on the drivers (timers; I/O later).
+        shared.park_worker(core.index);
         if !self.idle().wake_up(core.index) {
             // A producer picked this worker and counted it as searching.
             core.searching = true;
