@@ -10,7 +10,7 @@ use hookrt::task;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{check, Ev, Flavor, FLAVORS};
+use support::{check, Ev, FLAVORS};
 
 static REQUEST: LocalStorage<u32> = LocalStorage::new();
 
@@ -53,14 +53,7 @@ fn a_thousand_blocking_jobs_inherit_trigger_and_context() {
 fn max_blocking_threads_bounds_concurrency() {
     for &flavor in FLAVORS {
         let ledger = Arc::new(Ledger::new());
-        let mut builder = match flavor {
-            Flavor::CurrentThread => Builder::new_current_thread(),
-            Flavor::MultiThread(n) => {
-                let mut b = Builder::new_multi_thread();
-                b.worker_threads(n);
-                b
-            }
-        };
+        let mut builder = support::builder(flavor);
         let rt = builder
             .max_blocking_threads(3)
             .hook(ledger.clone())
@@ -167,14 +160,7 @@ fn block_in_place_on_the_current_thread_runtime_panics() {
 fn shutdown_with_pending_tasks_and_running_blocking_jobs() {
     for &flavor in FLAVORS {
         let ledger = Arc::new(Ledger::without_event_log());
-        let mut builder = match flavor {
-            Flavor::CurrentThread => Builder::new_current_thread(),
-            Flavor::MultiThread(n) => {
-                let mut b = Builder::new_multi_thread();
-                b.worker_threads(n);
-                b
-            }
-        };
+        let mut builder = support::builder(flavor);
         let rt = builder.hook(ledger.clone()).build().unwrap();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let started = Arc::new(AtomicUsize::new(0));

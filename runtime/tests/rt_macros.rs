@@ -67,3 +67,10 @@ fn main_defaults_to_the_multi_thread_runtime() {
         "the task ran on a worker thread"
     );
 }
+
+#[hookrt::test(start_paused = true)]
+async fn start_paused_freezes_time() {
+    let start = hookrt::time::Instant::now();
+    hookrt::time::sleep(std::time::Duration::from_secs(3600)).await;
+    assert_eq!(start.elapsed(), std::time::Duration::from_secs(3600));
+}

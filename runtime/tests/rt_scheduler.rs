@@ -4,7 +4,6 @@
 mod support;
 
 use hookrt::hooks::Ledger;
-use hookrt::runtime::Builder;
 use hookrt::sync::{mpsc, oneshot};
 use hookrt::task;
 use std::future::Future;
@@ -16,14 +15,7 @@ use support::{check, check_flavors, Flavor, FLAVORS};
 /// A runtime with only a lean Ledger, for tests that create a million resources.
 fn lean_runtime(flavor: Flavor) -> (hookrt::runtime::Runtime, Arc<Ledger>) {
     let ledger = Arc::new(Ledger::without_event_log());
-    let mut builder = match flavor {
-        Flavor::CurrentThread => Builder::new_current_thread(),
-        Flavor::MultiThread(n) => {
-            let mut b = Builder::new_multi_thread();
-            b.worker_threads(n);
-            b
-        }
-    };
+    let mut builder = support::builder(flavor);
     let rt = builder.hook(ledger.clone()).build().unwrap();
     (rt, ledger)
 }

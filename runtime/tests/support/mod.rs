@@ -154,19 +154,23 @@ pub const FLAVORS: &[Flavor] = &[
     Flavor::MultiThread(2),
 ];
 
-/// A runtime of `flavor` with a Ledger and a Recorder installed.
-pub fn runtime(flavor: Flavor) -> (Runtime, Arc<Ledger>, Arc<Recorder>) {
-    let ledger = Arc::new(Ledger::new());
-    let recorder = Arc::new(Recorder::default());
-    let mut builder = match flavor {
+/// A runtime builder of `flavor`, with nothing enabled or registered yet.
+pub fn builder(flavor: Flavor) -> Builder {
+    match flavor {
         Flavor::CurrentThread => Builder::new_current_thread(),
         Flavor::MultiThread(workers) => {
             let mut b = Builder::new_multi_thread();
             b.worker_threads(workers);
             b
         }
-    };
-    let rt = builder
+    }
+}
+
+/// A runtime of `flavor` with a Ledger and a Recorder installed.
+pub fn runtime(flavor: Flavor) -> (Runtime, Arc<Ledger>, Arc<Recorder>) {
+    let ledger = Arc::new(Ledger::new());
+    let recorder = Arc::new(Recorder::default());
+    let rt = builder(flavor)
         .enable_all()
         .hook(ledger.clone())
         .hook(recorder.clone())
