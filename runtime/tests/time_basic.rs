@@ -22,6 +22,7 @@ fn a_sleep_is_a_timer_resource_that_wakes_its_task() {
             let task = handle.id().async_id();
             (task, handle.await.unwrap())
         });
+        rec.wait_destroyed(timer);
         assert_eq!(rec.names_for(timer), ["init", "before", "after", "destroy"]);
         assert_eq!(rec.trigger_of(timer), Some(task));
         assert!(rec.events().iter().any(|e| matches!(e,
@@ -211,6 +212,7 @@ fn an_interval_keeps_one_id_across_ticks() {
             interval.tick().await;
             id
         });
+        rec.wait_destroyed(id);
         let names = rec.names_for(id);
         assert_eq!(names.first(), Some(&"init"));
         assert_eq!(names.last(), Some(&"destroy"));

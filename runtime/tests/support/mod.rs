@@ -103,6 +103,24 @@ impl Recorder {
         }
     }
 
+    /// Blocks until `id`'s `destroy` was recorded. A resource dropped while a driver
+    /// thread dispatches it gets its `after` and `destroy` from that thread, a moment
+    /// after the code that dropped it went on.
+    pub fn wait_destroyed(&self, id: AsyncId) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self
+            .events()
+            .iter()
+            .any(|e| matches!(e, Ev::Destroy(i) if *i == id))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{id} was never destroyed"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     /// The id of the first resource initialised with this name.
     pub fn id_named(&self, name: &str) -> Option<AsyncId> {
         self.events().iter().find_map(|e| match e {

@@ -24,7 +24,7 @@ pub use clock::{Clock, ClockError};
 pub use timer::Timer;
 
 use crate::loom::sync::{Arc, Mutex};
-use crate::{TimerKey, Wheel};
+use crate::Wheel;
 use hookrt_hooks::HookSet;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -183,10 +183,14 @@ impl TimeDriver {
 
     /// Inserts (or re-inserts) a timer; unparks a sleeping thread if it is earlier than
     /// what that thread waits for.
-    pub(crate) fn insert(&self, shared: &Arc<TimerShared>, generation: u64, old: Option<TimerKey>) {
+    ///
+    /// The timer's previous entry (if any) is removed under the same lock: its key slot
+    /// is only ever read or written with the wheel lock held, so a re-insert by
+    /// `process_at` cannot slip between taking the old key and storing the new one.
+    pub(crate) fn insert(&self, shared: &Arc<TimerShared>, generation: u64) {
         let deadline = shared.deadline_tick();
         let mut state = self.inner.lock();
-        if let Some(old) = old {
+        if let Some(old) = shared.take_key() {
             state.wheel.remove(old);
         }
         let key = state.wheel.insert(deadline, (shared.clone(), generation));
@@ -198,9 +202,12 @@ impl TimeDriver {
         }
     }
 
-    /// Removes a timer's entry, if it is still in the wheel.
-    pub(crate) fn remove(&self, key: TimerKey) {
-        self.inner.lock().wheel.remove(key);
+    /// Removes a timer's entry, if it is still in the wheel (key taken under the lock).
+    pub(crate) fn remove(&self, shared: &TimerShared) {
+        let mut state = self.inner.lock();
+        if let Some(key) = shared.take_key() {
+            state.wheel.remove(key);
+        }
     }
 }
 

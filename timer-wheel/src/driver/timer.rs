@@ -40,7 +40,7 @@ impl TimerShared {
         *self.key.lock().unwrap_or_else(|e| e.into_inner()) = Some(key);
     }
 
-    fn take_key(&self) -> Option<TimerKey> {
+    pub(crate) fn take_key(&self) -> Option<TimerKey> {
         self.key.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
@@ -131,8 +131,7 @@ impl Timer {
         self.shared.deadline.store(tick, Ordering::Release);
         let generation = self.shared.state.rearm();
         if self.registered.is_some() {
-            let old = self.shared.take_key();
-            self.driver.insert(&self.shared, generation, old);
+            self.driver.insert(&self.shared, generation);
             self.registered = Some(generation);
         }
     }
@@ -152,7 +151,7 @@ impl Timer {
         }
         if self.registered.is_none() {
             let generation = self.shared.state.generation();
-            self.driver.insert(&self.shared, generation, None);
+            self.driver.insert(&self.shared, generation);
             self.registered = Some(generation);
         }
         // The driver may have fired between the first check and the waker store.
@@ -167,10 +166,7 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         if self.registered.is_some() {
-            let key = self.shared.take_key();
-            if let Some(key) = key {
-                self.driver.remove(key);
-            }
+            self.driver.remove(&self.shared);
         }
         if self.shared.state.drop_timer() {
             self.driver.inner_hooks().destroy(&self.shared.resource());
