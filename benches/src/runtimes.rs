@@ -40,13 +40,26 @@ impl Contender {
 
     /// tokio's multi-thread runtime with [`WORKER_THREADS`] workers.
     ///
-    /// No driver is enabled: hookrt has none yet, so both runtimes park idle workers
-    /// on a condition variable and the comparison is like for like.
+    /// No driver is enabled: both runtimes park idle workers on a condition variable,
+    /// so the scheduler comparison is like for like.
     pub fn tokio_runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(WORKER_THREADS)
+        Self::tokio_builder()
             .build()
             .expect("building tokio's runtime")
+    }
+
+    /// As [`Contender::tokio_runtime`], with the time driver enabled (`enable_time()`).
+    pub fn tokio_runtime_with_time() -> tokio::runtime::Runtime {
+        Self::tokio_builder()
+            .enable_time()
+            .build()
+            .expect("building tokio's runtime")
+    }
+
+    fn tokio_builder() -> tokio::runtime::Builder {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(WORKER_THREADS);
+        builder
     }
 
     /// hookrt's multi-thread runtime with [`WORKER_THREADS`] workers, with a
@@ -56,6 +69,24 @@ impl Contender {
     ///
     /// When called on [`Contender::Tokio`].
     pub fn hookrt_runtime(self) -> hookrt::runtime::Runtime {
+        self.hookrt_builder()
+            .build()
+            .expect("building hookrt's runtime")
+    }
+
+    /// As [`Contender::hookrt_runtime`], with the time driver enabled (`enable_time()`).
+    ///
+    /// # Panics
+    ///
+    /// When called on [`Contender::Tokio`].
+    pub fn hookrt_runtime_with_time(self) -> hookrt::runtime::Runtime {
+        self.hookrt_builder()
+            .enable_time()
+            .build()
+            .expect("building hookrt's runtime")
+    }
+
+    fn hookrt_builder(self) -> hookrt::runtime::Builder {
         let mut builder = hookrt::runtime::Builder::new_multi_thread();
         builder.worker_threads(WORKER_THREADS);
         match self {
@@ -65,7 +96,7 @@ impl Contender {
                 builder.hook(NoopHook);
             }
         }
-        builder.build().expect("building hookrt's runtime")
+        builder
     }
 }
 

@@ -176,7 +176,7 @@ fn reset_vs_fire_body(check_one_entry: bool) {
         thread::spawn(move || driver.process())
     };
     let resetter = thread::spawn(move || {
-        timer.reset(start + Duration::from_millis(20));
+        timer.reset(start + Duration::from_millis(20), true);
         timer
     });
     let fired_old = firer.join().unwrap();

@@ -103,7 +103,9 @@ impl Interval {
         } else {
             timeout.saturating_add(self.period)
         };
-        self.reset_at_inner(next);
+        // Re-armed lazily, as in tokio: the next poll registers it (or completes at once
+        // when the next tick is already due, which is how a burst catches up).
+        self.delay.reset_without_reregister(next);
         Poll::Ready(timeout)
     }
 

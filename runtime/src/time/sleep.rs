@@ -75,12 +75,19 @@ impl Sleep {
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;
-        this.timer.reset(deadline.into_std());
+        this.timer.reset(deadline.into_std(), true);
     }
 
     /// The timer resource's async id.
     pub fn async_id(&self) -> hookrt_hooks::AsyncId {
         self.timer.id()
+    }
+
+    /// Moves the deadline without re-registering: the next poll does (the interval's
+    /// way, as in tokio: an interval nobody polls does not keep firing).
+    pub(crate) fn reset_without_reregister(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        self.timer.reset(deadline.into_std(), false);
     }
 
     /// Polls with an explicit context (for `Interval`, `Timeout`).

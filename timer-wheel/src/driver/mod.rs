@@ -172,6 +172,11 @@ impl TimeDriver {
         fired
     }
 
+    /// The clock's "now" in ticks (rounded down).
+    pub(crate) fn now_tick(&self) -> u64 {
+        self.inner.tick_of_now()
+    }
+
     pub(crate) fn inner_hooks(&self) -> &HookSet {
         &self.inner.hooks
     }

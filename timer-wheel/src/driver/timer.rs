@@ -51,6 +51,23 @@ impl TimerShared {
             return false;
         }
         let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.run_firing(waker, hooks);
+        true
+    }
+
+    /// Owner side: the deadline had already passed when the owner polled, so the timer
+    /// fires right there, inside the poll (as in tokio, the poll is `Ready`): its
+    /// `before`/`after` pair nests in the polling task's, and no waker is needed.
+    fn fire_inline(&self, hooks: &HookSet) {
+        let generation = self.state.generation();
+        if self.state.begin_fire(generation) {
+            self.run_firing(None, hooks);
+        }
+    }
+
+    /// `before`, the waker, `after`, then `destroy` if the owner dropped the timer
+    /// meanwhile. The caller holds the `FIRING` bit.
+    fn run_firing(&self, waker: Option<Waker>, hooks: &HookSet) {
         {
             let _frame = hookrt_hooks::enter(self.id, self.trigger_id, self.context.clone());
             hooks.before(&self.resource());
@@ -64,22 +81,24 @@ impl TimerShared {
             // The owner dropped the timer while it fired: `destroy` is ours to emit.
             hooks.destroy(&self.resource());
         }
-        true
     }
 }
 
 /// One timer resource: what `Sleep`, `Interval` and `Timeout` hold.
 ///
 /// - `new` emits `init` (trigger: the current execution; location: the caller);
-/// - the first poll inserts it into the wheel; `reset` moves it, keeping its id;
+/// - the first poll inserts it into the wheel, or, when the deadline has already
+///   passed, fires it inside that poll (which is then `Ready`, as in tokio); `reset`
+///   moves it, keeping its id;
 /// - each firing runs its waker inside a `before`/`after` pair;
 /// - dropping it removes it from the wheel and emits `destroy` (after any firing in
 ///   progress on another thread).
 pub struct Timer {
     shared: Arc<TimerShared>,
     driver: TimeDriver,
-    /// The generation the wheel entry was inserted with; `None` until first inserted.
-    registered: Option<u64>,
+    /// Whether the current generation has an entry in the wheel (or fired from one).
+    /// `false` until the first poll, and again after a reset that did not re-register.
+    in_wheel: bool,
 }
 
 impl Timer {
@@ -110,7 +129,7 @@ impl Timer {
         Timer {
             shared,
             driver: driver.clone(),
-            registered: None,
+            in_wheel: false,
         }
     }
 
@@ -125,22 +144,36 @@ impl Timer {
     }
 
     /// Re-arms the timer for `deadline`, keeping its id. A firing in flight for the old
-    /// deadline is ignored.
-    pub fn reset(&mut self, deadline: Instant) {
+    /// deadline is ignored. With `reregister`, a timer already in the wheel moves to
+    /// the new deadline at once (so a task waiting on it elsewhere is woken on time);
+    /// otherwise, or when the new deadline has already passed, the next poll registers
+    /// it (or fires it, if due).
+    pub fn reset(&mut self, deadline: Instant, reregister: bool) {
         let tick = self.driver.tick_of(deadline);
         self.shared.deadline.store(tick, Ordering::Release);
         let generation = self.shared.state.rearm();
-        if self.registered.is_some() {
+        if !self.in_wheel {
+            return;
+        }
+        if reregister && tick > self.driver.now_tick() {
             self.driver.insert(&self.shared, generation);
-            self.registered = Some(generation);
+        } else {
+            self.driver.remove(&self.shared);
+            self.in_wheel = false;
         }
     }
 
-    /// `Ready` once the timer has fired; otherwise registers `waker` (inserting the
-    /// timer into the wheel on the first call).
+    /// `Ready` once the timer has fired; otherwise registers `waker` (putting the timer
+    /// in the wheel on the first call, or firing it at once if its deadline passed).
     pub fn poll_elapsed(&mut self, waker: &Waker) -> Poll<()> {
         if self.shared.state.is_fired() {
             return Poll::Ready(());
+        }
+        if !self.in_wheel && self.shared.deadline_tick() <= self.driver.now_tick() {
+            self.shared.fire_inline(self.driver.inner_hooks());
+            if self.shared.state.is_fired() {
+                return Poll::Ready(());
+            }
         }
         {
             let mut slot = self.shared.waker.lock().unwrap_or_else(|e| e.into_inner());
@@ -149,10 +182,10 @@ impl Timer {
                 _ => *slot = Some(waker.clone()),
             }
         }
-        if self.registered.is_none() {
+        if !self.in_wheel {
             let generation = self.shared.state.generation();
             self.driver.insert(&self.shared, generation);
-            self.registered = Some(generation);
+            self.in_wheel = true;
         }
         // The driver may have fired between the first check and the waker store.
         if self.shared.state.is_fired() {
@@ -165,7 +198,7 @@ impl Timer {
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        if self.registered.is_some() {
+        if self.in_wheel {
             self.driver.remove(&self.shared);
         }
         if self.shared.state.drop_timer() {
