@@ -21,6 +21,7 @@
 //! ledger.assert_balanced();
 //! ```
 
+pub mod io;
 pub(crate) mod loom;
 #[cfg(loom)]
 #[doc(hidden)]

@@ -181,8 +181,7 @@ impl Builder {
         self.enable_io().enable_time()
     }
 
-    /// Enables the I/O driver (sockets). Recorded now; the driver arrives with
-    /// `hookrt::net`.
+    /// Enables the I/O driver: `hookrt::net` sockets.
     pub fn enable_io(&mut self) -> &mut Self {
         self.enable_io = true;
         self
@@ -256,7 +255,8 @@ impl Builder {
                 },
                 blocking.clone(),
                 clock(),
-            )),
+                self.enable_io,
+            )?),
             Flavor::MultiThread => {
                 let workers = self.worker_threads.unwrap_or_else(default_worker_threads);
                 SchedulerHandle::MultiThread(multi_thread::Handle::start(
@@ -272,6 +272,7 @@ impl Builder {
                     },
                     blocking.clone(),
                     clock(),
+                    self.enable_io,
                 )?)
             }
         };

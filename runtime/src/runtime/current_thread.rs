@@ -8,11 +8,13 @@
 use super::block_on::BlockOnTask;
 use super::blocking::BlockingPool;
 use super::context;
+use super::driver::{Drivers, IoSlot};
 use super::park::Parker;
 use super::scheduler::SchedulerHandle;
 use crate::task::list::OwnedTasks;
 use crate::task::{self, JoinHandle, Notified, RawTask, Schedule, TaskMeta};
 use hookrt_hooks::HookSet;
+use hookrt_io_driver::IoDriver;
 use hookrt_timer_wheel::{Clock, TimeDriver};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -37,7 +39,7 @@ pub(crate) struct Config {
 pub(crate) struct Handle {
     hooks: HookSet,
     pub(crate) blocking: BlockingPool,
-    pub(crate) time: Option<TimeDriver>,
+    pub(crate) drivers: Drivers,
     owned: OwnedTasks,
     remote: Mutex<VecDeque<Notified>>,
     parker: Arc<Parker>,
@@ -73,16 +75,26 @@ impl Handle {
         config: Config,
         blocking: BlockingPool,
         time: Option<Clock>,
-    ) -> Arc<Handle> {
-        let parker = Arc::new(Parker::new());
+        enable_io: bool,
+    ) -> std::io::Result<Arc<Handle>> {
+        let io = if enable_io {
+            Some(IoDriver::new(hooks.clone())?)
+        } else {
+            None
+        };
+        let parker = Arc::new(Parker::with_io(io.as_ref().map(|(_, h)| h.clone())));
         let time = time.map(|clock| {
             let parker = parker.clone();
             TimeDriver::new(hooks.clone(), clock, Box::new(move || parker.unpark()))
         });
-        Arc::new(Handle {
+        let drivers = Drivers {
+            time,
+            io: io.map(|(driver, handle)| IoSlot::new(driver, handle)),
+        };
+        Ok(Arc::new(Handle {
             hooks,
             blocking,
-            time,
+            drivers,
             owned: OwnedTasks::new(1),
             remote: Mutex::new(VecDeque::new()),
             parker,
@@ -93,7 +105,7 @@ impl Handle {
             }))),
             shut_down: AtomicBool::new(false),
             config,
-        })
+        }))
     }
 
     pub(crate) fn hooks(&self) -> &HookSet {
@@ -214,38 +226,19 @@ impl Handle {
                     break;
                 }
             }
-            if let Some(time) = &self.time {
-                // Fire what is due even when busy, so tasks cannot starve timers.
-                time.process();
-            }
+            // Dispatch ready I/O and fire due timers even when busy, so tasks cannot
+            // starve the drivers.
+            self.drivers.poll();
             if ran == 0 && !root.is_notified() {
                 self.park_idle();
             }
         }
     }
 
-    /// Nothing to run: sleep until woken or until the next timer is due. With paused
-    /// time, jump the clock to the next timer instead of sleeping.
+    /// Nothing to run: sleep on the drivers until woken, until I/O is ready or the next
+    /// timer is due (with paused time: jump to the next timer).
     fn park_idle(&self) {
-        let Some(time) = &self.time else {
-            self.parker.park();
-            return;
-        };
-        if time.clock().is_paused() {
-            if let Some(next) = time.next_expiration() {
-                let _ = time.clock().advance_to(next);
-                time.process();
-                return;
-            }
-            self.parker.park();
-            return;
-        }
-        match time.prepare_sleep() {
-            Some(timeout) => self.parker.park_timeout(timeout),
-            None => self.parker.park(),
-        }
-        time.woke();
-        time.process();
+        self.drivers.park(&self.parker);
     }
 
     /// Cancels every task and runs the queues until every future is dropped.
@@ -282,6 +275,7 @@ impl Handle {
             }
         }
         self.shut_down.store(true, Ordering::Release);
+        self.drivers.shutdown();
     }
 }
 

@@ -5,6 +5,7 @@ mod blocking;
 mod builder;
 pub(crate) mod context;
 mod current_thread;
+mod driver;
 mod handle;
 pub(crate) mod multi_thread;
 mod park;

@@ -1,52 +1,107 @@
 //! `Parker`: where an idle scheduler thread waits for work.
 //!
-//! Today it is a condvar with a sticky "unparked" flag. The time and I/O drivers (later)
-//! park inside it instead: the thread that owns the drivers waits in the driver's poll
-//! with the next timer deadline as timeout, and `unpark` wakes the driver.
+//! A thread parks in one of two ways: on the parker's condvar, or inside the I/O
+//! driver's `turn` (the thread that owns the drivers waits for sockets and for the next
+//! timer at once). `unpark` knows which: a condvar sleeper is notified, a driver sleeper
+//! is woken through the driver's `mio::Waker`. An `unpark` that comes before the park is
+//! remembered either way, so no wake-up is lost.
 
 use crate::loom::sync::{Condvar, Mutex};
+use hookrt_io_driver::IoHandle;
+use std::time::Duration;
 
-/// A wake-up latch for one waiting thread at a time. An `unpark` that comes before the
-/// `park` is remembered, so no wake-up is lost.
+/// A wake-up latch for one waiting thread at a time.
 #[derive(Debug)]
 pub(crate) struct Parker {
-    unparked: Mutex<bool>,
+    state: Mutex<ParkState>,
     condvar: Condvar,
+    /// The I/O driver's handle, for waking a thread parked inside `turn`.
+    io: Option<IoHandle>,
+}
+
+#[derive(Debug)]
+struct ParkState {
+    /// An unpark that no park has consumed yet.
+    unparked: bool,
+    /// The owner is inside the I/O driver's `turn`.
+    in_driver: bool,
 }
 
 impl Parker {
+    /// A parker whose thread only ever parks on its condvar.
     pub(crate) fn new() -> Parker {
         Parker {
-            unparked: Mutex::new(false),
+            state: Mutex::new(ParkState {
+                unparked: false,
+                in_driver: false,
+            }),
             condvar: Condvar::new(),
+            io: None,
+        }
+    }
+
+    /// A parker whose thread may park inside the I/O driver.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn with_io(io: Option<IoHandle>) -> Parker {
+        Parker {
+            io,
+            ..Parker::new()
         }
     }
 
     /// Waits until `unpark` is called (or returns at once if it was called since the
     /// last park).
     pub(crate) fn park(&self) {
-        let mut unparked = self.unparked.lock().unwrap();
-        while !*unparked {
-            unparked = self.condvar.wait(unparked).unwrap();
+        let mut state = self.state.lock().unwrap();
+        while !state.unparked {
+            state = self.condvar.wait(state).unwrap();
         }
-        *unparked = false;
+        state.unparked = false;
     }
 
     /// As `park`, but gives up after `timeout`.
-    pub(crate) fn park_timeout(&self, timeout: std::time::Duration) {
-        let mut unparked = self.unparked.lock().unwrap();
-        if !*unparked {
-            unparked = self.condvar.wait_timeout(unparked, timeout).unwrap().0;
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn park_timeout(&self, timeout: Duration) {
+        let mut state = self.state.lock().unwrap();
+        if !state.unparked {
+            state = self.condvar.wait_timeout(state, timeout).unwrap().0;
         }
-        *unparked = false;
+        state.unparked = false;
     }
 
-    /// Wakes the parked thread, or makes its next `park` return at once.
+    /// Parks inside the I/O driver: runs `turn` (which blocks in the driver until an
+    /// event, its timeout, or an unpark through the driver's waker), unless an unpark
+    /// is already pending.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn park_in_driver(&self, turn: impl FnOnce()) {
+        {
+            let mut state = self.state.lock().unwrap();
+            if state.unparked {
+                state.unparked = false;
+                return;
+            }
+            state.in_driver = true;
+        }
+        turn();
+        let mut state = self.state.lock().unwrap();
+        state.in_driver = false;
+        state.unparked = false;
+    }
+
+    /// Wakes the parked thread, or makes its next park return at once.
     pub(crate) fn unpark(&self) {
-        let mut unparked = self.unparked.lock().unwrap();
-        if !*unparked {
-            *unparked = true;
-            drop(unparked);
+        let mut state = self.state.lock().unwrap();
+        if state.unparked {
+            return;
+        }
+        state.unparked = true;
+        let in_driver = state.in_driver;
+        drop(state);
+        if in_driver {
+            if let Some(io) = &self.io {
+                io.unpark();
+            }
+        } else {
             self.condvar.notify_one();
         }
     }

@@ -4,6 +4,7 @@ use super::blocking::BlockingPool;
 use super::{current_thread, multi_thread};
 use crate::task::{JoinHandle, TaskMeta};
 use hookrt_hooks::HookSet;
+use hookrt_io_driver::IoHandle;
 use hookrt_timer_wheel::TimeDriver;
 use std::future::Future;
 use std::sync::Arc;
@@ -66,8 +67,16 @@ impl SchedulerHandle {
     /// The runtime's time driver, if time is enabled.
     pub(crate) fn time_driver(&self) -> Option<&TimeDriver> {
         match self {
-            SchedulerHandle::CurrentThread(h) => h.time.as_ref(),
-            SchedulerHandle::MultiThread(h) => h.time.as_ref(),
+            SchedulerHandle::CurrentThread(h) => h.drivers.time.as_ref(),
+            SchedulerHandle::MultiThread(h) => h.drivers.time.as_ref(),
+        }
+    }
+
+    /// The runtime's I/O driver handle, if I/O is enabled.
+    pub(crate) fn io_handle(&self) -> Option<&IoHandle> {
+        match self {
+            SchedulerHandle::CurrentThread(h) => h.drivers.io_handle(),
+            SchedulerHandle::MultiThread(h) => h.drivers.io_handle(),
         }
     }
 

@@ -20,11 +20,13 @@ pub(crate) use worker::block_in_place;
 use super::block_on::BlockOnTask;
 use super::blocking::BlockingPool;
 use super::context;
+use super::driver::{Drivers, IoSlot};
 use super::park::Parker;
 use super::scheduler::SchedulerHandle;
 use crate::task::list::OwnedTasks;
 use crate::task::{self, JoinHandle, Notified, RawTask, Schedule, TaskMeta};
 use hookrt_hooks::HookSet;
+use hookrt_io_driver::IoDriver;
 use hookrt_timer_wheel::{Clock, TimeDriver};
 use idle::Idle;
 use queue::{Inject, Thief};
@@ -61,7 +63,7 @@ struct Remote {
 /// The shared state of one multi-thread runtime.
 pub(crate) struct Handle {
     pub(crate) blocking: BlockingPool,
-    pub(crate) time: Option<TimeDriver>,
+    pub(crate) drivers: Drivers,
     /// The worker sleeping on the time driver (`usize::MAX`: none). At most one worker
     /// sleeps with a timeout for the next timer; the others sleep until woken.
     driver_owner: Arc<AtomicUsize>,
@@ -93,15 +95,22 @@ impl Handle {
         config: Config,
         blocking: BlockingPool,
         time: Option<Clock>,
+        enable_io: bool,
     ) -> io::Result<Arc<Handle>> {
         let n = config.worker_threads;
+        let io = if enable_io {
+            Some(IoDriver::new(hooks.clone())?)
+        } else {
+            None
+        };
+        let io_handle = io.as_ref().map(|(_, h)| h.clone());
         let mut remotes = Vec::with_capacity(n);
         let mut cores = Vec::with_capacity(n);
         for index in 0..n {
             let (local, thief) = queue::local();
             remotes.push(Remote {
                 thief,
-                parker: Arc::new(Parker::new()),
+                parker: Arc::new(Parker::with_io(io_handle.clone())),
             });
             cores.push(Core::new(index, local));
         }
@@ -117,9 +126,13 @@ impl Handle {
             };
             TimeDriver::new(hooks.clone(), clock, Box::new(unpark))
         });
+        let drivers = Drivers {
+            time,
+            io: io.map(|(driver, handle)| IoSlot::new(driver, handle)),
+        };
         let handle = Arc::new(Handle {
             blocking,
-            time,
+            drivers,
             driver_owner,
             remotes: remotes.into_boxed_slice(),
             inject: Inject::new(),
@@ -206,10 +219,10 @@ impl Handle {
     /// the timers that are.
     fn park_worker(&self, index: usize) {
         let parker = &self.remotes[index].parker;
-        let Some(time) = &self.time else {
+        if self.drivers.time.is_none() && self.drivers.io.is_none() {
             parker.park();
             return;
-        };
+        }
         if self
             .driver_owner
             .compare_exchange(usize::MAX, index, Ordering::AcqRel, Ordering::Acquire)
@@ -218,20 +231,14 @@ impl Handle {
             parker.park();
             return;
         }
-        match time.prepare_sleep() {
-            Some(timeout) => parker.park_timeout(timeout),
-            None => parker.park(),
-        }
-        time.woke();
+        self.drivers.park(parker);
         self.driver_owner.store(usize::MAX, Ordering::Release);
-        time.process();
     }
 
-    /// Fires due timers without sleeping (busy workers call this now and then).
-    fn process_timers(&self) {
-        if let Some(time) = &self.time {
-            time.process();
-        }
+    /// Dispatches ready I/O and fires due timers without sleeping (busy workers call
+    /// this every `event_interval` ticks).
+    fn poll_drivers(&self) {
+        self.drivers.poll();
     }
 
     /// Wakes one sleeping worker if no worker is already looking for work.
@@ -331,6 +338,7 @@ impl Handle {
             }
         }
         self.drained.store(true, Ordering::Release);
+        self.drivers.shutdown();
     }
 
     /// Shuts the runtime down: every task is cancelled and every worker stops. Waits

@@ -129,7 +129,7 @@ impl WorkerContext {
                     self.handle.worker_exited(core);
                     return;
                 }
-                self.handle.process_timers();
+                self.handle.poll_drivers();
             }
             let task = match self.next_task(&mut core) {
                 Some(task) => Some(task),
