@@ -13,4 +13,6 @@ export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
 # optimised build the models run in.
 export CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true
 
-exec cargo test -p hookrt-loom-tests --release --target-dir target/loom "$@"
+cargo test -p hookrt-loom-tests --release --target-dir target/loom "$@"
+# The I/O driver keeps its readiness models next to its code.
+cargo test -p hookrt-io-driver --release --test loom_readiness --target-dir target/loom "$@"
