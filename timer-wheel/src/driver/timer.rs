@@ -86,15 +86,26 @@ impl TimerShared {
 
 /// One timer resource: what `Sleep`, `Interval` and `Timeout` hold.
 ///
-/// - `new` emits `init` (trigger: the current execution; location: the caller);
-/// - the first poll inserts it into the wheel, or, when the deadline has already
-///   passed, fires it inside that poll (which is then `Ready`, as in tokio); `reset`
-///   moves it, keeping its id;
+/// - `new` emits `init` (trigger: the current execution; location: the caller) and
+///   allocates nothing: the state shared with the driver is created on the first poll
+///   that has to wait, so a `timeout` around a future that is ready at once costs no
+///   allocation;
+/// - the first poll puts it in the wheel, or, when the deadline has already passed,
+///   fires it inside that poll (which is then `Ready`, as in tokio); `reset` moves it,
+///   keeping its id;
 /// - each firing runs its waker inside a `before`/`after` pair;
 /// - dropping it removes it from the wheel and emits `destroy` (after any firing in
 ///   progress on another thread).
 pub struct Timer {
-    shared: Arc<TimerShared>,
+    id: AsyncId,
+    trigger_id: AsyncId,
+    context: Context,
+    location: &'static Location<'static>,
+    /// The deadline in ticks while `shared` does not exist yet.
+    deadline: u64,
+    /// Fired inline before `shared` existed (cleared by `reset`).
+    fired_inline: bool,
+    shared: Option<Arc<TimerShared>>,
     driver: TimeDriver,
     /// Whether the current generation has an entry in the wheel (or fired from one).
     /// `false` until the first poll, and again after a reset that did not re-register.
@@ -115,32 +126,59 @@ impl Timer {
         deadline: Instant,
         location: &'static Location<'static>,
     ) -> Timer {
-        let shared = Arc::new(TimerShared {
+        let timer = Timer {
             id: AsyncId::allocate(),
             trigger_id: hookrt_hooks::execution_async_id(),
             context: Context::current(),
             location,
-            deadline: AtomicU64::new(driver.tick_of(deadline)),
-            state: TimerState::new(),
-            waker: Mutex::new(None),
-            key: Mutex::new(None),
-        });
-        driver.inner_hooks().init(&shared.resource());
-        Timer {
-            shared,
+            deadline: driver.tick_of(deadline),
+            fired_inline: false,
+            shared: None,
             driver: driver.clone(),
             in_wheel: false,
+        };
+        let hooks = timer.driver.inner_hooks();
+        if !hooks.is_empty() {
+            hooks.init(&timer.resource());
         }
+        timer
+    }
+
+    fn resource(&self) -> Resource<'_> {
+        Resource::new(self.id, self.trigger_id, ResourceKind::Timer, &self.context)
+            .with_location(Some(self.location))
+    }
+
+    /// The state shared with the driver, created on first need.
+    fn shared(&mut self) -> &Arc<TimerShared> {
+        let (id, trigger_id, location, deadline) =
+            (self.id, self.trigger_id, self.location, self.deadline);
+        let context = &self.context;
+        self.shared.get_or_insert_with(|| {
+            Arc::new(TimerShared {
+                id,
+                trigger_id,
+                context: context.clone(),
+                location,
+                deadline: AtomicU64::new(deadline),
+                state: TimerState::new(),
+                waker: Mutex::new(None),
+                key: Mutex::new(None),
+            })
+        })
     }
 
     /// The timer's async id.
     pub fn id(&self) -> AsyncId {
-        self.shared.id
+        self.id
     }
 
     /// Whether the timer fired since it was last armed.
     pub fn is_elapsed(&self) -> bool {
-        self.shared.state.is_fired()
+        match &self.shared {
+            Some(shared) => shared.state.is_fired(),
+            None => self.fired_inline,
+        }
     }
 
     /// Re-arms the timer for `deadline`, keeping its id. A firing in flight for the old
@@ -150,15 +188,20 @@ impl Timer {
     /// it (or fires it, if due).
     pub fn reset(&mut self, deadline: Instant, reregister: bool) {
         let tick = self.driver.tick_of(deadline);
-        self.shared.deadline.store(tick, Ordering::Release);
-        let generation = self.shared.state.rearm();
+        self.deadline = tick;
+        self.fired_inline = false;
+        let Some(shared) = self.shared.clone() else {
+            return;
+        };
+        shared.deadline.store(tick, Ordering::Release);
+        let generation = shared.state.rearm();
         if !self.in_wheel {
             return;
         }
         if reregister && tick > self.driver.now_tick() {
-            self.driver.insert(&self.shared, generation);
+            self.driver.insert(&shared, generation);
         } else {
-            self.driver.remove(&self.shared);
+            self.driver.remove(&shared);
             self.in_wheel = false;
         }
     }
@@ -166,43 +209,74 @@ impl Timer {
     /// `Ready` once the timer has fired; otherwise registers `waker` (putting the timer
     /// in the wheel on the first call, or firing it at once if its deadline passed).
     pub fn poll_elapsed(&mut self, waker: &Waker) -> Poll<()> {
-        if self.shared.state.is_fired() {
+        if self.is_elapsed() {
             return Poll::Ready(());
         }
-        if !self.in_wheel && self.shared.deadline_tick() <= self.driver.now_tick() {
-            self.shared.fire_inline(self.driver.inner_hooks());
-            if self.shared.state.is_fired() {
-                return Poll::Ready(());
+        if !self.in_wheel && self.deadline <= self.driver.now_tick() {
+            match &self.shared {
+                Some(shared) => {
+                    shared.fire_inline(self.driver.inner_hooks());
+                    if shared.state.is_fired() {
+                        return Poll::Ready(());
+                    }
+                }
+                None => {
+                    self.fire_inline_unshared();
+                    return Poll::Ready(());
+                }
             }
         }
+        let shared = self.shared().clone();
         {
-            let mut slot = self.shared.waker.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slot = shared.waker.lock().unwrap_or_else(|e| e.into_inner());
             match slot.as_ref() {
                 Some(current) if current.will_wake(waker) => {}
                 _ => *slot = Some(waker.clone()),
             }
         }
         if !self.in_wheel {
-            let generation = self.shared.state.generation();
-            self.driver.insert(&self.shared, generation);
+            let generation = shared.state.generation();
+            self.driver.insert(&shared, generation);
             self.in_wheel = true;
         }
         // The driver may have fired between the first check and the waker store.
-        if self.shared.state.is_fired() {
+        if shared.state.is_fired() {
             Poll::Ready(())
         } else {
             Poll::Pending
         }
     }
+
+    /// A timer the driver never saw fires inside the owner's poll: nobody else can touch
+    /// it, so this is just the `before`/`after` pair.
+    fn fire_inline_unshared(&mut self) {
+        let hooks = self.driver.inner_hooks();
+        if !hooks.is_empty() {
+            let _frame = hookrt_hooks::enter(self.id, self.trigger_id, self.context.clone());
+            hooks.before(&self.resource());
+            hooks.after(&self.resource());
+        }
+        self.fired_inline = true;
+    }
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        if self.in_wheel {
-            self.driver.remove(&self.shared);
-        }
-        if self.shared.state.drop_timer() {
-            self.driver.inner_hooks().destroy(&self.shared.resource());
+        match self.shared.take() {
+            Some(shared) => {
+                if self.in_wheel {
+                    self.driver.remove(&shared);
+                }
+                if shared.state.drop_timer() {
+                    self.driver.inner_hooks().destroy(&shared.resource());
+                }
+            }
+            None => {
+                let hooks = self.driver.inner_hooks();
+                if !hooks.is_empty() {
+                    hooks.destroy(&self.resource());
+                }
+            }
         }
     }
 }
@@ -210,8 +284,8 @@ impl Drop for Timer {
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timer")
-            .field("id", &self.shared.id)
-            .field("deadline_tick", &self.shared.deadline_tick())
+            .field("id", &self.id)
+            .field("deadline_tick", &self.deadline)
             .field("elapsed", &self.is_elapsed())
             .finish()
     }
