@@ -21,12 +21,15 @@
 //! ledger.assert_balanced();
 //! ```
 
+pub mod fs;
 pub mod io;
 pub(crate) mod loom;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_api;
+pub mod net;
 pub mod runtime;
+pub mod signal;
 pub mod task;
 pub mod time;
 

@@ -30,6 +30,9 @@ pub(crate) struct BlockingPool {
 pub(super) struct Inner {
     pub(super) hooks: HookSet,
     pub(super) owned: OwnedTasks,
+    /// Jobs that must run even when the runtime shuts down (file writes): never closed,
+    /// never cancelled; shutdown runs them instead.
+    pub(super) mandatory: OwnedTasks,
     config: PoolConfig,
     state: Mutex<State>,
     /// Idle threads wait here for jobs.
@@ -57,6 +60,7 @@ impl BlockingPool {
             inner: Arc::new(Inner {
                 hooks,
                 owned: OwnedTasks::new(8),
+                mandatory: OwnedTasks::new(1),
                 config,
                 state: Mutex::new(State {
                     queue: VecDeque::new(),
@@ -86,12 +90,32 @@ impl BlockingPool {
     {
         let scheduler = BlockingSchedule {
             pool: self.inner.clone(),
+            mandatory: false,
         };
         task::spawn_with(BlockingTask::new(func), scheduler, &self.inner.owned, meta)
     }
 
-    /// Stops the pool: jobs not started are cancelled (their `destroy` fires), running
-    /// ones finish. Waits for the threads up to `deadline`.
+    /// Queues `func` as a `Blocking` resource that runs even if the runtime shuts down
+    /// before it started (tokio's "mandatory" jobs: a file write must not be lost).
+    pub(crate) fn spawn_mandatory<F, R>(&self, func: F, meta: TaskMeta) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let scheduler = BlockingSchedule {
+            pool: self.inner.clone(),
+            mandatory: true,
+        };
+        task::spawn_with(
+            BlockingTask::new(func),
+            scheduler,
+            &self.inner.mandatory,
+            meta,
+        )
+    }
+
+    /// Stops the pool: jobs not started are cancelled (their `destroy` fires) except
+    /// mandatory ones, which run here; running ones finish. Waits for the threads up to `deadline`.
     pub(crate) fn shutdown(&self, deadline: Option<Instant>) -> bool {
         let inner = &self.inner;
         inner.state.lock().unwrap().shutdown = true;

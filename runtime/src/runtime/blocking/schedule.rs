@@ -9,6 +9,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub(super) struct BlockingSchedule {
     pub(super) pool: Arc<Inner>,
+    /// Listed in the pool's `mandatory` list (runs even at shutdown).
+    pub(super) mandatory: bool,
 }
 
 impl Schedule for BlockingSchedule {
@@ -19,7 +21,11 @@ impl Schedule for BlockingSchedule {
     }
 
     fn release(&self, task: RawTask) -> bool {
-        self.pool.owned.remove(task)
+        if self.mandatory {
+            self.pool.mandatory.remove(task)
+        } else {
+            self.pool.owned.remove(task)
+        }
     }
 
     fn hooks(&self) -> &HookSet {
