@@ -729,6 +729,13 @@ fn name_resolution_uses_the_blocking_pool_only_for_names() {
             drop(accepted.unwrap());
             assert_eq!(inits_of(rec, ResourceKind::Blocking).len(), 2);
 
+            // The futures are Send (they can be spawned) for Send arguments.
+            fn assert_send<T: Send + 'static>(_: &T) {}
+            assert_send(&TcpStream::connect(("localhost".to_string(), 1)));
+            assert_send(&TcpListener::bind(String::from("localhost:0")));
+            assert_send(&lookup_host("localhost:1"));
+            assert_send(&TcpSocket::new_v4().unwrap().connect(addr));
+
             let Err(err) = lookup_host("no port here").await else {
                 panic!("a host without a port resolved");
             };

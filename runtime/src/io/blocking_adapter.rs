@@ -14,15 +14,20 @@
 //!   write in flight and runs the writer's own `flush` on the pool; `poll_shutdown`
 //!   flushes.
 //!
-//! Each job is a `Blocking` resource whose trigger is the execution that polled the
-//! operation. A job still queued when the runtime shuts down is cancelled (the data of a
-//! write not yet started is then lost) and the adapter reports an error from then on.
+//! Each job is a `Blocking` resource named after the operation (`"io::Stdout::write"`,
+//! ...) whose location is where the adapter was created (the `stdout()` call) and whose
+//! trigger is the execution that polled the operation. Write and flush jobs are
+//! mandatory (as in tokio): they run even if the runtime shuts down before they start,
+//! so buffered output is not lost. A read still queued at shutdown is cancelled; the
+//! adapter then reports an error from then on.
 
-use crate::task::{spawn_blocking, JoinError, JoinHandle};
+use crate::runtime::context;
+use crate::task::{coop, spawn::panic_outside_runtime, JoinError, JoinHandle, TaskMeta};
 use std::cmp;
 use std::fmt;
 use std::future::Future;
 use std::io::{self, Read, Write};
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -37,6 +42,18 @@ pub(crate) struct Blocking<T> {
     state: State<T>,
     /// Data was written since the last flush.
     need_flush: bool,
+    /// The job names, per operation.
+    names: JobNames,
+    /// Where the adapter was created: the location of its jobs.
+    location: &'static Location<'static>,
+}
+
+/// The resource names of an adapter's jobs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct JobNames {
+    pub(crate) read: &'static str,
+    pub(crate) write: &'static str,
+    pub(crate) flush: &'static str,
 }
 
 // `T` is never pinned: it moves in and out of the jobs.
@@ -63,12 +80,18 @@ enum State<T> {
 }
 
 impl<T> Blocking<T> {
-    /// Wraps a blocking reader/writer.
-    pub(crate) fn new(inner: T) -> Blocking<T> {
+    /// Wraps a blocking reader/writer; its jobs get `names` and `location`.
+    pub(crate) fn new(
+        inner: T,
+        names: JobNames,
+        location: &'static Location<'static>,
+    ) -> Blocking<T> {
         Blocking {
             inner: Some(inner),
             state: State::Idle(Some(Buf::with_capacity(0))),
             need_flush: false,
+            names,
+            location,
         }
     }
 
@@ -87,13 +110,26 @@ impl<T: Send + 'static> Blocking<T> {
             .take()
             .expect("hookrt: Blocking holds its reader/writer while idle");
         let mut buf = buf;
-        self.state = State::Busy(
-            kind,
-            spawn_blocking(move || {
-                let res = op(&mut buf, &mut inner);
-                (res, buf, inner)
-            }),
-        );
+        let job = move || {
+            let res = op(&mut buf, &mut inner);
+            (res, buf, inner)
+        };
+        let (name, mandatory) = match kind {
+            Op::Read => (self.names.read, false),
+            Op::Write => (self.names.write, true),
+            Op::Flush => (self.names.flush, true),
+        };
+        let meta = TaskMeta::here(Some(name.into()), self.location);
+        let handle = context::with_current_handle(|handle| {
+            let pool = handle.blocking_pool();
+            if mandatory {
+                pool.spawn_mandatory(job, meta)
+            } else {
+                pool.spawn(job, meta)
+            }
+        })
+        .unwrap_or_else(|| panic_outside_runtime(&format!("{name} (on {})", self.location)));
+        self.state = State::Busy(kind, handle);
     }
 
     /// Waits for the job in flight (if any) and takes back the reader/writer and the
@@ -108,7 +144,10 @@ impl<T: Send + 'static> Blocking<T> {
             State::Lost => Poll::Ready(Err(lost())),
             State::Busy(kind, job) => {
                 let kind = *kind;
+                // Charged like awaiting a `JoinHandle`.
+                let progress = ready!(coop::poll_proceed(cx));
                 let joined = ready!(Pin::new(job).poll(cx));
+                progress.made_progress();
                 match joined {
                     Ok((res, buf, inner)) => {
                         self.inner = Some(inner);
@@ -354,6 +393,17 @@ mod tests {
     use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+    const NAMES: JobNames = JobNames {
+        read: "test::read",
+        write: "test::write",
+        flush: "test::flush",
+    };
+
+    #[track_caller]
+    fn adapter<T>(inner: T) -> Blocking<T> {
+        Blocking::new(inner, NAMES, Location::caller())
+    }
+
     fn runtimes() -> Vec<(Runtime, Arc<Ledger>)> {
         let mut out = Vec::new();
         for multi in [false, true] {
@@ -383,7 +433,7 @@ mod tests {
                 // Dropping closes: the reader sees EOF.
             });
             let text = rt.block_on(async move {
-                let mut reader = Blocking::new(ours);
+                let mut reader = adapter(ours);
                 let mut text = String::new();
                 // Small reads: most are served from the buffer of the previous job.
                 let mut chunk = [0u8; 7];
@@ -415,7 +465,7 @@ mod tests {
                 all
             });
             rt.block_on(async move {
-                let mut writer = Blocking::new(ours);
+                let mut writer = adapter(ours);
                 for i in 0..200u32 {
                     let line = format!("{i},");
                     // Each write returns at once with the whole (small) line.
@@ -443,7 +493,7 @@ mod tests {
             let (ours, theirs) = UnixStream::pair().unwrap();
             drop(theirs);
             rt.block_on(async move {
-                let mut writer = Blocking::new(ours);
+                let mut writer = adapter(ours);
                 // Buffered: accepted at once; the job then fails with EPIPE.
                 assert_eq!(writer.write(b"lost").await.unwrap(), 4);
                 let err = writer.flush().await.unwrap_err();

@@ -16,7 +16,7 @@ mod poll_evented;
 mod stdio;
 
 pub(crate) use poll_evented::current_io_handle;
-pub(crate) use poll_evented::PollEvented;
+pub(crate) use poll_evented::{async_io, readiness, PollEvented};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 
 #[cfg(unix)]

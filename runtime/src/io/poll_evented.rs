@@ -7,8 +7,10 @@ use hookrt_hooks::ResourceKind;
 use hookrt_io_driver::{Direction, IoHandle, ReadyEvent, Registration};
 use mio::event::Source;
 use mio::Interest;
+use std::future::{poll_fn, Future};
 use std::io::{self, Read, Write};
 use std::panic::Location;
+use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use tokio::io::ReadBuf;
 
@@ -77,13 +79,6 @@ impl<E: Source> PollEvented<E> {
             .expect("a PollEvented holds its source until dropped")
     }
 
-    /// The source, mutably.
-    pub(crate) fn get_mut(&mut self) -> &mut E {
-        self.io
-            .as_mut()
-            .expect("a PollEvented holds its source until dropped")
-    }
-
     /// The registration (readiness, id).
     pub(crate) fn registration(&self) -> &Registration {
         &self.registration
@@ -128,15 +123,6 @@ impl<E: Source> PollEvented<E> {
             progress.made_progress();
         }
         polled
-    }
-
-    /// Waits for readiness matching `interest` and runs `f` until it does not block.
-    pub(crate) async fn async_io<R>(
-        &self,
-        interest: Interest,
-        f: impl FnMut() -> io::Result<R>,
-    ) -> io::Result<R> {
-        self.registration.async_io(interest, f).await
     }
 }
 
@@ -192,6 +178,45 @@ impl<E: Source> Drop for PollEvented<E> {
     fn drop(&mut self) {
         if let Some(mut io) = self.io.take() {
             let _ = self.registration.deregister(&mut io);
+        }
+    }
+}
+
+/// Waits for readiness matching `interest` on `io`, charging the cooperative budget
+/// (one unit per readiness that lets the caller proceed), and returns it.
+///
+/// Unlike the per-direction waker slots of `poll_io`, the waiter goes into the
+/// registration's list, so any number of tasks can wait at once (several tasks sharing
+/// an `Arc<TcpListener>` each get woken).
+pub(crate) async fn readiness<E: Source>(
+    io: &PollEvented<E>,
+    interest: Interest,
+) -> io::Result<ReadyEvent> {
+    let mut readiness = io.registration().readiness(interest);
+    poll_fn(|cx| {
+        let progress = ready!(coop::poll_proceed(cx));
+        let event = ready!(Pin::new(&mut readiness).poll(cx));
+        progress.made_progress();
+        Poll::Ready(event)
+    })
+    .await
+}
+
+/// Waits for readiness matching `interest` and runs `f` until it does not report
+/// `WouldBlock` (clearing the readiness each time it does), charging the budget: the
+/// `async_io` of tokio's sockets, on list waiters (see [`readiness`]).
+pub(crate) async fn async_io<E: Source, R>(
+    io: &PollEvented<E>,
+    interest: Interest,
+    mut f: impl FnMut() -> io::Result<R>,
+) -> io::Result<R> {
+    loop {
+        let event = readiness(io, interest).await?;
+        match f() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                io.registration().clear_readiness(event);
+            }
+            result => return result,
         }
     }
 }

@@ -3,20 +3,22 @@
 //! them, and making fd 0/1/2 non-blocking would change them for every other user of the
 //! same file description, such as a parent shell).
 //!
-//! Each value has at most one operation in flight; each operation is a `spawn_blocking`
-//! job, so hooks see a `Blocking` resource per read, write or flush, triggered by the
-//! execution that polled it. Writes are buffered: `write` returns as soon as the data is
-//! copied and the job started; `flush` (or the next write) waits for it and reports its
-//! error. Call `flush` before dropping a writer whose output must be complete before
-//! the program goes on: a write still queued when the runtime shuts down is cancelled.
+//! Each value has at most one operation in flight; each operation is a blocking-pool
+//! job, so hooks see a `Blocking` resource per read, write or flush (named
+//! `"io::Stdout::write"`, `"io::Stdin::read"`, ...; located where `stdout()` etc. was
+//! called; triggered by the execution that polled it). Writes are buffered: `write`
+//! returns as soon as the data is copied and the job started; `flush` (or the next
+//! write) waits for it and reports its error. Write and flush jobs are mandatory, as in
+//! tokio: they run even if the runtime shuts down before they start.
 //!
 //! As in tokio, separate `Stdout` values do not coordinate: concurrent writers may
 //! interleave at write boundaries (each write job writes its whole buffer under the
 //! std stream's lock, so a line written at once stays whole).
 
-use super::blocking_adapter::Blocking;
+use super::blocking_adapter::{Blocking, JobNames};
 use std::fmt;
 use std::io;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -47,8 +49,8 @@ pub struct Stdin {
 ///
 /// Writes are buffered: each write copies the data (up to 2 MiB) into a blocking job and
 /// returns at once; the next write or `flush` waits for that job and reports its error.
-/// `flush` to know the data reached the OS (a write still queued when the runtime shuts
-/// down is cancelled).
+/// `flush` to know the data reached the OS (a write already accepted still happens if
+/// the runtime shuts down first).
 ///
 /// ```
 /// use hookrt::io::AsyncWriteExt;
@@ -74,27 +76,54 @@ pub struct Stderr {
 ///
 /// Creating it needs no runtime; reading it does (each read is a `spawn_blocking` job of
 /// the runtime the reading task runs on).
+#[track_caller]
 pub fn stdin() -> Stdin {
     Stdin {
-        std: Blocking::new(io::stdin()),
+        std: Blocking::new(
+            io::stdin(),
+            JobNames {
+                read: "io::Stdin::read",
+                write: "io::Stdin::write",
+                flush: "io::Stdin::flush",
+            },
+            Location::caller(),
+        ),
     }
 }
 
 /// A handle to the process's standard output (see [`Stdout`]).
 ///
 /// Creating it needs no runtime; writing it does.
+#[track_caller]
 pub fn stdout() -> Stdout {
     Stdout {
-        std: Blocking::new(io::stdout()),
+        std: Blocking::new(
+            io::stdout(),
+            JobNames {
+                read: "io::Stdout::read",
+                write: "io::Stdout::write",
+                flush: "io::Stdout::flush",
+            },
+            Location::caller(),
+        ),
     }
 }
 
 /// A handle to the process's standard error (see [`Stderr`]).
 ///
 /// Creating it needs no runtime; writing it does.
+#[track_caller]
 pub fn stderr() -> Stderr {
     Stderr {
-        std: Blocking::new(io::stderr()),
+        std: Blocking::new(
+            io::stderr(),
+            JobNames {
+                read: "io::Stderr::read",
+                write: "io::Stderr::write",
+                flush: "io::Stderr::flush",
+            },
+            Location::caller(),
+        ),
     }
 }
 

@@ -1,8 +1,8 @@
 //! `UdpSocket`: tokio's UDP socket on hookrt's I/O driver.
 
 use super::addr::{to_socket_addrs, try_each};
-use super::tcp::{async_io, readiness};
 use super::ToSocketAddrs;
+use crate::io::{async_io, readiness};
 use crate::io::{Interest, PollEvented, ReadBuf, Ready};
 use hookrt_hooks::{AsyncId, ResourceKind};
 use hookrt_io_driver::Direction;

@@ -88,7 +88,7 @@ impl TcpListener {
         let location = Location::caller();
         async move {
             let (sys, addr) =
-                super::async_io(&self.io, Interest::READABLE, || self.io.get_ref().accept())
+                crate::io::async_io(&self.io, Interest::READABLE, || self.io.get_ref().accept())
                     .await?;
             let stream = TcpStream::new_at(sys, location)?;
             Ok((stream, addr))

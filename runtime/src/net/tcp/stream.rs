@@ -197,7 +197,7 @@ impl TcpStream {
     /// number of tasks may wait at once). The readiness may be a false positive: the
     /// next `try_*` call may still report `WouldBlock`, which clears it.
     pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        let event = super::readiness(&self.io, interest).await?;
+        let event = crate::io::readiness(&self.io, interest).await?;
         Ok(event.ready())
     }
 
@@ -279,13 +279,13 @@ impl TcpStream {
         interest: Interest,
         f: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
-        super::async_io(&self.io, interest, f).await
+        crate::io::async_io(&self.io, interest, f).await
     }
 
     /// Receives data without removing it from the socket's queue: the next read returns
     /// it again. Waits until there is data (or the end of stream: `Ok(0)`).
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        super::async_io(&self.io, Interest::READABLE, || self.io.get_ref().peek(buf)).await
+        crate::io::async_io(&self.io, Interest::READABLE, || self.io.get_ref().peek(buf)).await
     }
 
     /// Polls to peek into `buf` (see [`peek`](Self::peek)); shares the read waker slot.

@@ -1,8 +1,8 @@
 //! `UnixDatagram`: a Unix-domain datagram socket.
 
 use super::SocketAddr;
+use crate::io::{async_io, readiness};
 use crate::io::{Interest, PollEvented, ReadBuf, Ready};
-use crate::net::tcp::{async_io, readiness};
 use hookrt_hooks::{AsyncId, ResourceKind};
 use hookrt_io_driver::Direction;
 use std::fmt;

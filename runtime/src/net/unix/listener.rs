@@ -1,8 +1,8 @@
 //! `UnixListener`: a listening Unix-domain stream socket.
 
 use super::{path_addr, SocketAddr, UnixStream};
+use crate::io::async_io;
 use crate::io::{Interest, PollEvented};
-use crate::net::tcp::async_io;
 use hookrt_hooks::{AsyncId, ResourceKind};
 use hookrt_io_driver::Direction;
 use std::fmt;

@@ -2,8 +2,8 @@
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::{path_addr, SocketAddr};
+use crate::io::{async_io, readiness};
 use crate::io::{AsyncRead, AsyncWrite, Interest, PollEvented, ReadBuf, Ready};
-use crate::net::tcp::{async_io, readiness};
 use hookrt_hooks::{AsyncId, ResourceKind};
 use hookrt_io_driver::Direction;
 use std::fmt;
