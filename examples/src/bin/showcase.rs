@@ -1,12 +1,14 @@
-//! The showcase: a small "request handler" fans out to sub-tasks that talk over
-//! channels; a hook written in thirty lines prints every lifecycle event as it happens,
+//! The showcase: a small "request handler" fans out to sub-tasks that talk to a
+//! loopback TCP "database" and wait on a timer; a hook written in thirty lines prints every lifecycle event as it happens,
 //! then the async tree it reconstructed from trigger ids and wake edges.
 //!
 //! Run it with `cargo run -p hookrt-examples --bin showcase`.
 
 use hookrt::hooks::{AsyncId, Hook, Ledger, Resource, ResourceKind};
-use hookrt::sync::{mpsc, oneshot};
+use hookrt::io::{AsyncReadExt, AsyncWriteExt};
+use hookrt::net::{TcpListener, TcpStream};
 use hookrt::task;
+use hookrt::time::{self, Duration};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -76,13 +78,16 @@ impl TreePrinter {
             let by: Vec<String> = n.woken_by.iter().map(|b| format!("#{b}")).collect();
             format!(", woken by {}", by.join(" "))
         };
+        let is_task = n.kind == "Task";
         let end = match (n.resolved, n.destroyed) {
             (true, true) => "resolved",
-            (false, true) => "cancelled/dropped",
+            (false, true) if is_task => "cancelled",
+            (false, true) => "closed",
             (_, false) => "STILL ALIVE",
         };
+        let runs = if is_task { "polls" } else { "dispatches" };
         println!(
-            "{prefix}{branch}{} #{id}{name}  [{} polls{wakes}; {end}]  at {}",
+            "{prefix}{branch}{} #{id}{name}  [{} {runs}{wakes}; {end}]  at {}",
             n.kind, n.polls, n.location
         );
         let children: Vec<AsyncId> = nodes
@@ -152,24 +157,23 @@ impl Hook for TreePrinter {
     }
 }
 
-/// A request handler: looks a user up and loads their orders concurrently, the
-/// "database" answering over channels from tasks of its own.
-async fn handle_request(user: u32, db: mpsc::Sender<(u32, oneshot::Sender<String>)>) -> String {
+/// A request handler: looks a user up over TCP (the "database" is a server task on
+/// loopback) while loading their orders behind a short timer, concurrently.
+async fn handle_request(user: u32, db: std::net::SocketAddr) -> String {
     let lookup = task::Builder::new()
         .name("lookup-user")
-        .spawn({
-            let db = db.clone();
-            async move {
-                let (tx, rx) = oneshot::channel();
-                db.send((user, tx)).await.expect("db is up");
-                rx.await.expect("db answers")
-            }
+        .spawn(async move {
+            let mut conn = TcpStream::connect(db).await.expect("db is up");
+            conn.write_all(&user.to_be_bytes()).await.expect("query sent");
+            let mut name = String::new();
+            conn.read_to_string(&mut name).await.expect("db answers");
+            name
         })
         .unwrap();
     let orders = task::Builder::new()
         .name("load-orders")
         .spawn(async move {
-            task::yield_now().await;
+            time::sleep(Duration::from_millis(5)).await;
             vec![user * 10, user * 10 + 1]
         })
         .unwrap();
@@ -190,18 +194,22 @@ fn main() {
 
     println!("── live events ──────────────────────────────────────────────");
     let answer = rt.block_on(async {
-        let (db_tx, mut db_rx) = mpsc::channel::<(u32, oneshot::Sender<String>)>(8);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let db_addr = listener.local_addr().expect("local addr");
         let db = task::Builder::new()
             .name("db-server")
             .spawn(async move {
-                while let Some((user, reply)) = db_rx.recv().await {
-                    let _ = reply.send(format!("user-{user}"));
-                }
+                // Serves one query: a user id in, a name out.
+                let (mut conn, _) = listener.accept().await.expect("accept");
+                let mut id = [0u8; 4];
+                conn.read_exact(&mut id).await.expect("query");
+                let name = format!("user-{}", u32::from_be_bytes(id));
+                conn.write_all(name.as_bytes()).await.expect("answer");
             })
             .unwrap();
         let request = task::Builder::new()
             .name("handle-request")
-            .spawn(handle_request(7, db_tx))
+            .spawn(handle_request(7, db_addr))
             .unwrap();
         let answer = request.await.unwrap();
         db.await.unwrap();
@@ -211,7 +219,7 @@ fn main() {
 
     println!("\n── result ───────────────────────────────────────────────────");
     println!("  {answer}");
-    println!("\n── async tree (from trigger ids; wake edges in brackets) ────");
+    println!("\n── async tree (parents from trigger ids; wake edges in brackets) ──");
     tree.print_tree();
     println!("\n── ledger ───────────────────────────────────────────────────");
     let report = ledger.report();
