@@ -56,6 +56,14 @@ impl Contender {
             .expect("building tokio's runtime")
     }
 
+    /// As [`Contender::tokio_runtime`], with the I/O driver enabled (`enable_io()`).
+    pub fn tokio_runtime_with_io() -> tokio::runtime::Runtime {
+        Self::tokio_builder()
+            .enable_io()
+            .build()
+            .expect("building tokio's runtime")
+    }
+
     fn tokio_builder() -> tokio::runtime::Builder {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         builder.worker_threads(WORKER_THREADS);
@@ -82,6 +90,18 @@ impl Contender {
     pub fn hookrt_runtime_with_time(self) -> hookrt::runtime::Runtime {
         self.hookrt_builder()
             .enable_time()
+            .build()
+            .expect("building hookrt's runtime")
+    }
+
+    /// As [`Contender::hookrt_runtime`], with the I/O driver enabled (`enable_io()`).
+    ///
+    /// # Panics
+    ///
+    /// When called on [`Contender::Tokio`].
+    pub fn hookrt_runtime_with_io(self) -> hookrt::runtime::Runtime {
+        self.hookrt_builder()
+            .enable_io()
             .build()
             .expect("building hookrt's runtime")
     }

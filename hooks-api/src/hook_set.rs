@@ -145,6 +145,25 @@ impl HookSet {
             .unwrap_or_default()
     }
 
+    /// Whether this is the current thread's hook set (the same set, not an equal one),
+    /// without cloning it. A waker firing on a thread of another runtime uses this to
+    /// report `wake(.., by = ROOT)` instead of an execution id this set's hooks never
+    /// saw.
+    pub fn is_current(&self) -> bool {
+        CURRENT
+            .try_with(|c| {
+                let current = c.take();
+                let same = match (&current.inner, &self.inner) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                c.set(current);
+                same
+            })
+            .unwrap_or(false)
+    }
+
     /// Makes this the current thread's hook set until the guard drops. Runtimes call
     /// this on their threads and inside `block_on`.
     pub fn enter(&self) -> HookSetGuard {

@@ -270,3 +270,26 @@ impl Drop for DropCounter {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+#[test]
+fn a_wake_from_another_runtime_is_by_root() {
+    let (rt_a, ledger_a, rec_a) = support::runtime(support::Flavor::CurrentThread);
+    let (rt_b, ledger_b, _rec_b) = support::runtime(support::Flavor::MultiThread(1));
+    let (tx, rx) = oneshot::channel::<u32>();
+    let receiver = rt_a.spawn(async move { rx.await.unwrap() });
+    let receiver_id = receiver.id().async_id();
+    // Poll the receiver once so it parks on the channel.
+    rt_a.block_on(async { rec_a.polled(receiver_id).await });
+    // A task of runtime B wakes it: A's hooks never saw B's task, so the edge is ROOT.
+    rt_b.block_on(async move {
+        hookrt::spawn(async move { tx.send(5).unwrap() })
+            .await
+            .unwrap()
+    });
+    assert_eq!(rt_a.block_on(receiver).unwrap(), 5);
+    assert_eq!(rec_a.wakes_of(receiver_id), [AsyncId::ROOT]);
+    drop(rt_a);
+    drop(rt_b);
+    ledger_a.assert_balanced();
+    ledger_b.assert_balanced();
+}

@@ -164,7 +164,9 @@ async fn handle_request(user: u32, db: std::net::SocketAddr) -> String {
         .name("lookup-user")
         .spawn(async move {
             let mut conn = TcpStream::connect(db).await.expect("db is up");
-            conn.write_all(&user.to_be_bytes()).await.expect("query sent");
+            conn.write_all(&user.to_be_bytes())
+                .await
+                .expect("query sent");
             let mut name = String::new();
             conn.read_to_string(&mut name).await.expect("db answers");
             name
@@ -194,7 +196,9 @@ fn main() {
 
     println!("── live events ──────────────────────────────────────────────");
     let answer = rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let db_addr = listener.local_addr().expect("local addr");
         let db = task::Builder::new()
             .name("db-server")

@@ -488,6 +488,30 @@ mod tests {
     }
 
     #[test]
+    fn a_write_accepted_before_shutdown_still_happens() {
+        for (rt, ledger) in runtimes() {
+            let (ours, theirs) = UnixStream::pair().unwrap();
+            let reader = std::thread::spawn(move || {
+                let mut theirs = theirs;
+                let mut all = Vec::new();
+                theirs.read_to_end(&mut all).unwrap();
+                all
+            });
+            // No flush: the write job may still be queued when the runtime goes away;
+            // being mandatory, it runs anyway (and the socket closes after it).
+            let writer = rt.block_on(async move {
+                let mut writer = adapter(ours);
+                writer.write_all(b"not lost").await.unwrap();
+                writer
+            });
+            drop(rt);
+            drop(writer);
+            assert_eq!(reader.join().unwrap(), b"not lost");
+            ledger.assert_balanced();
+        }
+    }
+
+    #[test]
     fn a_write_error_is_reported_by_the_next_operation() {
         for (rt, ledger) in runtimes() {
             let (ours, theirs) = UnixStream::pair().unwrap();

@@ -34,6 +34,8 @@ pub(crate) struct BlockOnTask<F: Future> {
 /// (right before the next poll), not by the waking thread: the future may resolve and be
 /// destroyed at any time, and only the `block_on` thread knows whether it still lives.
 pub(crate) struct BlockOnSignal {
+    /// The runtime's hooks, to tell whether a waker fires on one of its threads.
+    hooks: HookSet,
     notified: AtomicBool,
     woken_by: AtomicU64,
     parker: Arc<Parker>,
@@ -46,10 +48,12 @@ impl Wake for BlockOnSignal {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.woken_by.store(
-            hookrt_hooks::execution_async_id().as_u64(),
-            Ordering::Relaxed,
-        );
+        let by = if self.hooks.is_current() {
+            hookrt_hooks::execution_async_id()
+        } else {
+            AsyncId::ROOT
+        };
+        self.woken_by.store(by.as_u64(), Ordering::Relaxed);
         self.notified.store(true, Ordering::Release);
         self.parker.unpark();
         self.thread.unpark();
@@ -65,6 +69,7 @@ impl<F: Future> BlockOnTask<F> {
         location: &'static Location<'static>,
     ) -> BlockOnTask<F> {
         let signal = Arc::new(BlockOnSignal {
+            hooks: hooks.clone(),
             notified: AtomicBool::new(true),
             woken_by: AtomicU64::new(0),
             parker,

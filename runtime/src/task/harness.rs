@@ -212,6 +212,23 @@ pub(super) unsafe fn schedule<F: Future, S: Schedule>(
     }
 }
 
+/// Vtable `waker_execution`.
+///
+/// # Safety
+///
+/// `ptr` points to a `Cell<F, S>`.
+pub(super) unsafe fn waker_execution<F: Future, S: Schedule>(ptr: NonNull<Header>) -> AsyncId {
+    // SAFETY: per the function contract.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    let hooks = harness.hooks();
+    if !hooks.is_empty() && hooks.is_current() {
+        hookrt_hooks::execution_async_id()
+    } else {
+        // No hook will read it, or the waking thread works for another runtime.
+        AsyncId::ROOT
+    }
+}
+
 /// Vtable `shutdown`.
 ///
 /// # Safety

@@ -30,6 +30,10 @@ pub(crate) struct Vtable {
     /// Emits `wake(task, by)` when `by` is given, then submits a `Notified` whose
     /// reference the caller already counted (as a yield when the flag is set).
     pub(crate) schedule: unsafe fn(NonNull<Header>, Option<AsyncId>, bool),
+    /// The execution a waker firing now should be attributed to: the thread's execution
+    /// id when the thread works for this task's runtime, [`AsyncId::ROOT`] when it works
+    /// for another runtime (whose ids this runtime's hooks never saw) or for none.
+    pub(crate) waker_execution: unsafe fn(NonNull<Header>) -> AsyncId,
     /// Frees the cell; called when the last reference goes.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
     /// `JoinHandle::poll`: writes `Poll::Ready(output)` to the destination (a
@@ -53,6 +57,7 @@ impl<F: Future, S: Schedule> VtableFor<F, S> {
     const VTABLE: Vtable = Vtable {
         poll: harness::poll::<F, S>,
         schedule: harness::schedule::<F, S>,
+        waker_execution: harness::waker_execution::<F, S>,
         dealloc: harness::dealloc::<F, S>,
         try_read_output: harness::try_read_output::<F, S>,
         drop_join_handle: harness::drop_join_handle::<F, S>,
@@ -169,6 +174,12 @@ impl RawTask {
     pub(crate) fn poll(self) {
         // SAFETY: the caller hands over the `Notified` reference it owned.
         unsafe { (self.header().vtable.poll)(self.ptr) }
+    }
+
+    /// The execution to report as the waker of this task (see `Vtable::waker_execution`).
+    pub(crate) fn waker_execution(self) -> AsyncId {
+        // SAFETY: the vtable's own function, for this task's header.
+        unsafe { (self.header().vtable.waker_execution)(self.ptr) }
     }
 
     /// Emits `wake` (if `by` is given) and submits a `Notified` already counted.

@@ -56,7 +56,7 @@ unsafe fn wake_by_ref(data: *const ()) {
     // SAFETY: per the waker contract.
     let task = unsafe { raw_task(data) };
     let header = task.header();
-    let by = hookrt_hooks::execution_async_id();
+    let by = task.waker_execution();
     // Recorded before the state change, whose release ordering publishes it to the
     // poller that later sees NOTIFIED.
     header.record_waker(by);
