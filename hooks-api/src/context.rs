@@ -75,6 +75,13 @@ impl Context {
         crate::frame::current_context()
     }
 
+    /// Whether this is the current thread's context (the same frame; no clone). A
+    /// scheduler uses it after a poll to notice `enter_with` and keep the task's new
+    /// frame.
+    pub fn is_current(&self) -> bool {
+        crate::frame::is_current_context(self)
+    }
+
     /// Whether no storage has a value in this context.
     pub fn is_empty(&self) -> bool {
         self.frame.is_none()

@@ -54,6 +54,19 @@ pub(crate) fn current_context() -> Context {
         .unwrap_or_default()
 }
 
+/// Whether `context` is the current thread's context (the same frame, compared by
+/// pointer, without cloning it).
+pub(crate) fn is_current_context(context: &Context) -> bool {
+    FRAME
+        .try_with(|f| {
+            let current = f.context.take();
+            let same = current.ptr_eq(context);
+            f.context.set(current);
+            same
+        })
+        .unwrap_or(false)
+}
+
 /// Makes `(execution, trigger, context)` the current frame until the returned guard is
 /// dropped, which restores the frame that was current before.
 ///

@@ -201,10 +201,11 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     ///   `AsyncResource::in_scope`: until that closure returns;
     /// - inside a [`run`](LocalStorage::run) / [`Context::run`] future: until that future
     ///   completes ([`Scoped`] keeps the context across its polls);
-    /// - directly in a task: until the end of the **current poll** of the task. In this
-    ///   version the value does not persist into the task's later polls; keeping it
-    ///   there (writing the context back into the task header) is a runtime feature that
-    ///   lands later. Wrap the task body in `run` if you need the value after an `.await`.
+    /// - directly in a task: for the rest of the task. The scheduler keeps the task's
+    ///   new frame after the poll, so later polls see the value, and so do the tasks it
+    ///   spawns from then on; siblings spawned before, and the parent, do not. Hooks see
+    ///   it in the task's `before`/`after`/`resolve`/`destroy`; `wake` (which can run on
+    ///   any thread) shows the task's spawn-time context.
     /// - outside any scope: for the rest of the thread, until something else replaces
     ///   the thread's context.
     ///

@@ -9,7 +9,7 @@ use super::header::{Header, Trailer};
 use super::raw::{Cell, RawTask};
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::{id::CurrentTaskGuard, waker, JoinError, Schedule};
-use hookrt_hooks::{AsyncId, HookSet, Resource, ResourceKind};
+use hookrt_hooks::{AsyncId, Context, HookSet, Resource, ResourceKind};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -44,13 +44,37 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         unsafe { RawTask::from_raw(self.cell.cast()) }
     }
 
-    /// The view hooks receive for this task, read from the typed cell.
+    /// The view hooks receive for this task from the thread that holds `RUNNING` (or
+    /// completes it): with the task's current context.
     fn resource(&self) -> Resource<'_> {
+        let cell = self.cell();
+        let header = &cell.header;
+        Resource::new(header.id, header.trigger_id, S::KIND, self.context())
+            .with_name(cell.trailer.name.as_deref())
+            .with_location(Some(header.location))
+    }
+
+    /// The view `wake` hooks receive, from any thread: with the spawn-time context,
+    /// which never changes (the current one belongs to the polling thread).
+    fn wake_resource(&self) -> Resource<'_> {
         let cell = self.cell();
         let header = &cell.header;
         Resource::new(header.id, header.trigger_id, S::KIND, &header.context)
             .with_name(cell.trailer.name.as_deref())
             .with_location(Some(header.location))
+    }
+
+    /// The task's current context. Only for the thread holding `RUNNING`.
+    fn context(&self) -> &Context {
+        let cell = self.cell();
+        cell.trailer.context.with(|slot| {
+            // SAFETY: only the RUNNING holder writes the slot, and this thread is it
+            // (callers: the poll and completion paths).
+            match unsafe { &*slot } {
+                Some(context) => context,
+                None => &cell.header.context,
+            }
+        })
     }
 
     fn hooks(&self) -> &HookSet {
@@ -61,7 +85,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     fn poll_running(&self) {
         let header = self.header();
         let hooks = self.hooks();
-        let frame = hookrt_hooks::enter(header.id, header.trigger_id, header.context.clone());
+        let frame = hookrt_hooks::enter(header.id, header.trigger_id, self.context().clone());
         let _task_id = CurrentTaskGuard::enter(header.id);
         hooks.before(&self.resource());
         // SAFETY: the waker borrows the reference this poll holds.
@@ -72,6 +96,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }));
         match polled {
             Ok(Poll::Pending) => {
+                self.keep_entered_context();
                 hooks.after(&self.resource());
                 drop(frame);
                 match header.state.transition_to_idle() {
@@ -97,6 +122,20 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 self.finish(Err(JoinError::panic(header.id, panic)));
             }
         }
+    }
+
+    /// After a poll that returned `Pending`: if the task changed its context
+    /// (`LocalStorage::enter_with`), keep the new frame for its later polls and for the
+    /// tasks it spawns then.
+    fn keep_entered_context(&self) {
+        if self.context().is_current() {
+            return;
+        }
+        let entered = Context::current();
+        self.cell().trailer.context.with_mut(|slot| {
+            // SAFETY: this thread holds RUNNING, which owns the slot.
+            unsafe { *slot = Some(entered) };
+        });
     }
 
     /// Polls the future once; the caller holds `RUNNING`.
@@ -128,7 +167,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// Drops the future of a cancelled task inside its frame, then finishes it.
     fn cancel_and_finish(&self) {
         let header = self.header();
-        let _frame = hookrt_hooks::enter(header.id, header.trigger_id, header.context.clone());
+        let _frame = hookrt_hooks::enter(header.id, header.trigger_id, self.context().clone());
         self.drop_future();
         self.finish(Err(JoinError::cancelled(header.id)));
     }
@@ -202,7 +241,7 @@ pub(super) unsafe fn schedule<F: Future, S: Schedule>(
     if let Some(by) = by {
         // The task is notified and not yet in a queue, so nobody can run or destroy it
         // before this event is out.
-        harness.hooks().wake(&harness.resource(), by);
+        harness.hooks().wake(&harness.wake_resource(), by);
     }
     let notified = super::Notified::from_raw(harness.raw());
     if is_yield {

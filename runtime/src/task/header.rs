@@ -25,8 +25,9 @@ use std::task::Waker;
 /// | `location`   | once, at spawn               | anyone                                   |
 ///
 /// **Architecture Invariant:** the context slot is immutable after spawn, so a `wake`
-/// hook on another thread may read it while the task is polled. (When `enter_with`
-/// arrives it must publish a new frame atomically; see ARCHITECTURE.md.)
+/// hook on another thread may read it while the task is polled. A frame the task
+/// installs later (`enter_with`) lives in the trailer and is touched only by the thread
+/// holding `RUNNING`.
 #[repr(C)]
 pub(crate) struct Header {
     /// Flags and reference count; see `state.rs`.
@@ -55,6 +56,11 @@ pub(crate) struct Trailer {
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     /// The name given with `task::Builder::name`.
     pub(crate) name: Option<Box<str>>,
+    /// The task's context once it differs from the spawn-time one in the header
+    /// (`LocalStorage::enter_with` during a poll). Read and written only by the thread
+    /// holding `RUNNING`; `wake` hooks, which run on other threads, see the header's
+    /// spawn-time context instead.
+    pub(crate) context: UnsafeCell<Option<Context>>,
 }
 
 impl Header {

@@ -69,6 +69,7 @@ pub(crate) mod list;
 mod local_set;
 mod raw;
 mod state;
+mod task_local;
 mod waker;
 
 pub(crate) mod spawn;
@@ -84,6 +85,7 @@ pub use join::JoinHandle;
 pub use join_set::JoinSet;
 pub use local_set::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::spawn;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 pub(crate) use raw::{RawTask, TaskMeta};

@@ -115,6 +115,7 @@ impl RawTask {
                 owned_slot: UnsafeCell::new(usize::MAX),
                 join_waker: UnsafeCell::new(None),
                 name: meta.name,
+                context: UnsafeCell::new(None),
             },
         });
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
