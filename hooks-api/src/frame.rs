@@ -54,6 +54,19 @@ pub(crate) fn current_context() -> Context {
         .unwrap_or_default()
 }
 
+/// Runs `f` on the current thread's context without cloning it. `f` must not touch the
+/// execution frame itself (it sees an empty frame meanwhile): internal readers only.
+pub(crate) fn peek_current_context<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
+    FRAME
+        .try_with(|frame| {
+            let current = frame.context.take();
+            let out = f(&current);
+            frame.context.set(current);
+            out
+        })
+        .ok()
+}
+
 /// Whether `context` is the current thread's context (the same frame, compared by
 /// pointer, without cloning it).
 pub(crate) fn is_current_context(context: &Context) -> bool {

@@ -237,7 +237,9 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     /// assert_eq!(ID.run_sync(5, || ID.get()).as_deref(), Some(&5));
     /// ```
     pub fn get(&self) -> Option<Arc<T>> {
-        Context::current().get(self)
+        // Reads the frame in place (no clone of the frame's `Arc`); only the value's `Arc`
+        // is cloned. The closure runs no user code.
+        crate::frame::peek_current_context(|context| context.get(self)).flatten()
     }
 
     /// Calls `f` with a borrow of the current value, if any.
