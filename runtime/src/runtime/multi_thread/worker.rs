@@ -131,13 +131,14 @@ impl WorkerContext {
                 }
                 self.handle.poll_drivers();
             }
+            // Own queues first, then this worker's yielded tasks, then other workers'.
             let task = match self.next_task(&mut core) {
                 Some(task) => Some(task),
-                None => self.steal_work(&mut core),
+                None => self.take_deferred(&mut core),
             };
             let task = match task {
                 Some(task) => Some(task),
-                None => self.take_deferred(&mut core),
+                None => self.steal_work(&mut core),
             };
             match task {
                 Some(task) => {
