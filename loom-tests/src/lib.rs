@@ -5,11 +5,11 @@
 //! `--cfg loom`, through the hidden `hookrt::loom_api` module. This library holds what
 //! they share:
 //!
-//! - [`model`]: `loom::model` with a preemption bound (`LOOM_MAX_PREEMPTIONS`, default
+//! - `model`: `loom::model` with a preemption bound (`LOOM_MAX_PREEMPTIONS`, default
 //!   2), the only entry point a model uses;
-//! - [`EventLog`]: a hook that records every event, and the per-task checks (init once,
+//! - `EventLog`: a hook that records every event, and the per-task checks (init once,
 //!   destroy once and last, polls paired);
-//! - [`Gate`], [`Tracked`] / [`DropProbe`], [`CountingWaker`], [`poll_once`]: small
+//! - `Gate`, `Tracked` / `DropProbe`, `CountingWaker`, `poll_once`: small
 //!   futures, values and wakers for driving tasks, with loom's leak tracking.
 //!
 //! In a normal build the crate is empty; see `README.md` for the command.

@@ -1,8 +1,8 @@
 //! Cooperative scheduling: a per-poll budget that resources charge, so a task that is
 //! always ready still yields to its peers and to the drivers.
 //!
-//! Each poll of a task starts with [`BUDGET`] units. Timers, sockets and channels built
-//! on hookrt call [`poll_proceed`] before doing work; once the budget is spent they
+//! Each poll of a task starts with 128 units. Timers, sockets and channels built
+//! on hookrt call the internal `poll_proceed` before doing work; once the budget is spent they
 //! return `Pending` after waking the task, which sends it to the back of the run queue.
 //! [`unconstrained`] lifts the budget for a future; [`consume_budget`] charges one unit
 //! by hand; [`has_budget_remaining`] tells whether anything is left.

@@ -2,7 +2,7 @@
 //!
 //! # Design
 //!
-//! A task is one heap cell (`raw.rs`): a [`Header`](header::Header) with the state word,
+//! A task is one heap cell (`raw.rs`): a `Header` (`header.rs`) with the state word,
 //! the vtable, the task's async id, trigger id, context and spawn location; then the
 //! scheduler handle and the future (later its output); then a cold trailer with the
 //! owned-list slot, the join waker and the name. Everything that points at a task
