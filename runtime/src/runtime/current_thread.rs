@@ -229,10 +229,22 @@ impl Handle {
             // Dispatch ready I/O and fire due timers even when busy, so tasks cannot
             // starve the drivers.
             self.drivers.poll();
-            if ran == 0 && !root.is_notified() {
+            // Sleep only if nothing is runnable now: the drivers may just have woken a
+            // task, which this thread queued locally without unparking itself.
+            if ran == 0 && !root.is_notified() && !self.has_work(&active) {
                 self.park_idle();
             }
         }
+    }
+
+    /// Whether a task is queued (locally, deferred, or remotely).
+    fn has_work(&self, active: &Active) -> bool {
+        let local = active
+            .core
+            .borrow()
+            .as_ref()
+            .is_some_and(|core| !core.queue.is_empty() || !core.deferred.is_empty());
+        local || !self.remote.lock().unwrap().is_empty()
     }
 
     /// Nothing to run: sleep on the drivers until woken, until I/O is ready or the next
