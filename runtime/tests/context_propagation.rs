@@ -14,8 +14,9 @@ use hookrt::sync::{mpsc, oneshot};
 use hookrt::task::{self, JoinSet, LocalSet};
 use hookrt::time::{interval, sleep, sleep_until, timeout, Duration, Instant};
 use std::future::{poll_fn, Future};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
+use std::task::{Poll, Wake, Waker};
 use support::check;
 
 static REQUEST: LocalStorage<u32> = LocalStorage::named("request");
@@ -102,50 +103,66 @@ fn poke_if_stuck<T>(rt: &Runtime, f: impl FnOnce() -> T) -> (T, bool) {
     })
 }
 
-// The premise of every "survives" test above and below: a task suspended on a timer or
-// a socket runs again once it is woken. Here the wake lands while the scheduler is idle
-// and polls its drivers: `block_on` re-polls first (after a yield) and spends 5 ms, so
-// the spawned task's 1 ms timer (or its socket's readiness) is found due by the
-// current-thread loop's `drivers.poll()` in an iteration that ran no task.
+/// A waker for a timer nobody awaits: when the timer fires, it writes a byte to `peer`
+/// (if any) and then holds the firing thread for 10 ms, as a slow callback would.
+struct SlowCallback(Mutex<Option<std::net::TcpStream>>);
+
+impl Wake for SlowCallback {
+    fn wake(self: Arc<Self>) {
+        if let Some(mut peer) = self.0.lock().unwrap().take() {
+            peer.write_all(b"x").unwrap();
+        }
+        std::thread::sleep(10 * MS);
+    }
+}
+
+// The premise of every "survives" test: a task suspended on a timer or a socket runs
+// again once it is woken, also when the wake is found while the scheduler is idle.
+// Here a timer with a slow waker fires while the runtime sleeps on its drivers; by the
+// time it returns, the spawned task's own timer is due (or its socket readable), and
+// the scheduler's next look at its drivers queues that task. The current-thread loop
+// used to park right after that look when no task had run in the iteration, with no
+// timer left, so the queued task never ran (a lost wake-up: 20 runs out of 20 hung at
+// commit 00b65d5). The watchdog turns a hang into a failure.
 #[test]
 fn a_task_woken_while_the_idle_scheduler_polls_its_drivers_runs() {
     check(|rt, _rec| {
-        let (seen, stuck) = poke_if_stuck(rt, || {
-            rt.block_on(REQUEST.run(9, async {
-                let sleeper = hookrt::spawn(async {
-                    sleep(MS).await;
-                    request()
-                });
-                task::yield_now().await; // the sleeper arms its timer
-                std::thread::sleep(5 * MS); // ... which is due when the loop goes idle
-                sleeper.await.unwrap()
-            }))
-        });
-        assert_eq!(seen, Some(9));
-        assert!(
-            !stuck,
-            "a task woken by a timer in drivers.poll() was not run"
-        );
-
-        let (seen, stuck) = poke_if_stuck(rt, || {
-            rt.block_on(REQUEST.run(10, async {
-                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let addr = listener.local_addr().unwrap();
-                let (client, accepted) = hookrt::join!(TcpStream::connect(addr), listener.accept());
-                let (mut client, mut server) = (client.unwrap(), accepted.unwrap().0);
-                let reader = hookrt::spawn(async move {
-                    let mut byte = [0u8; 1];
-                    server.read_exact(&mut byte).await.unwrap();
-                    request()
-                });
-                task::yield_now().await; // the reader finds nothing and waits
-                client.write_all(b"x").await.unwrap();
-                std::thread::sleep(5 * MS); // the byte arrives before the loop goes idle
-                reader.await.unwrap()
-            }))
-        });
-        assert_eq!(seen, Some(10));
-        assert!(!stuck, "a task woken by I/O in drivers.poll() was not run");
+        for io in [false, true] {
+            let (seen, stuck) = poke_if_stuck(rt, || {
+                rt.block_on(async {
+                    let (waiter, peer) = if io {
+                        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                        let peer =
+                            std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+                        let (mut stream, _) = listener.accept().await.unwrap();
+                        let waiter = REQUEST.run_sync(10, || {
+                            hookrt::spawn(async move {
+                                let mut byte = [0u8; 1];
+                                stream.read_exact(&mut byte).await.unwrap();
+                                request()
+                            })
+                        });
+                        (waiter, Some(peer))
+                    } else {
+                        let waiter = REQUEST.run_sync(9, || {
+                            hookrt::spawn(async {
+                                sleep(12 * MS).await;
+                                request()
+                            })
+                        });
+                        (waiter, None)
+                    };
+                    let mut slow = Box::pin(sleep(10 * MS));
+                    let waker = Waker::from(Arc::new(SlowCallback(Mutex::new(peer))));
+                    let mut cx = std::task::Context::from_waker(&waker);
+                    assert!(slow.as_mut().poll(&mut cx).is_pending());
+                    waiter.await.unwrap()
+                })
+            });
+            let what = if io { "a socket" } else { "a timer" };
+            assert!(!stuck, "a task woken by {what} was queued but never run");
+            assert_eq!(seen, Some(if io { 10 } else { 9 }));
+        }
     });
 }
 
