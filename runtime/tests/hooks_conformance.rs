@@ -528,7 +528,7 @@ fn hooks_see_an_enter_with_in_the_tasks_later_events() {
                 .iter()
                 .filter(|s| matches!(s, Seen::Before(_)))
                 .collect();
-            assert!(befores.len() >= 3);
+            assert!(befores.len() >= 2, "the yield makes a second poll");
             assert!(befores[1..].iter().all(|s| **s == Seen::Before(Some(2))));
             assert!(seen.contains(&Seen::Resolve(Some(2))));
             assert_eq!(probe.at_destroy(task), Some(Some(2)));
