@@ -1,5 +1,6 @@
 //! `LocalStorage` / `Context` conformance: the scoping rules that Node's own
-//! `test/parallel/test-async-local-storage-*.js` tests check, translated to Rust.
+//! `test/{async-hooks,parallel}/test-async-local-storage-*.js` tests check, translated
+//! to Rust.
 //!
 //! Each test names the Node test it comes from. How values travel through timers,
 //! sockets, the blocking pool and threads is in `context_propagation.rs`; what hooks see
@@ -336,8 +337,9 @@ fn the_empty_context_hides_every_storage() {
     });
 }
 
-// test-async-local-storage-errors*.js / test-async-local-storage-run-resource: an
-// exception (a panic) thrown inside `run` does not leave the inner value behind: the
+// test-async-local-storage-errors.js (err1: thrown inside `run`, caught outside, where
+// the store is back to what it was; err2: the exception handlers see the store of the
+// throwing scope): an exception (a panic) thrown inside `run` does not leave the inner value behind: the
 // outer value is intact, whether the panic is caught by a JoinHandle, by
 // `catch_unwind` around a future in the same task, or around `run_sync`. Code that
 // runs while the panic unwinds (drop guards) still sees the inner value, as Node's

