@@ -22,6 +22,9 @@
 //! ```
 
 pub mod fs;
+/// hyper 1.x on hookrt: `hyper::rt::Executor`, `Timer` and an I/O adapter (feature `hyper`).
+#[cfg(feature = "hyper")]
+pub mod hyper_rt;
 pub mod io;
 pub(crate) mod loom;
 #[cfg(loom)]
