@@ -1,0 +1,15 @@
+//! Ready-made observability tools for hookrt, built only on the public hooks API.
+#![doc = "TODO"]
+
+mod leaks;
+mod shard;
+mod site;
+mod stats;
+mod timed;
+
+pub use leaks::{LeakDetector, LeakGroup, LeakReport, LiveResource, MAX_CHAIN};
+pub use site::Site;
+pub use stats::{
+    LatencyHistogram, ResourceStats, SiteStats, TaskStats, DEFAULT_FINISHED, DEFAULT_SLOW_POLL,
+};
+pub use timed::{timed, Timed};

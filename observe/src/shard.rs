@@ -1,0 +1,135 @@
+//! Lock striping shared by the hooks of this crate.
+//!
+//! Hook events arrive on every worker thread at once, so no tool keeps its state behind
+//! one lock. Two ways to split it:
+//!
+//! - [`ById`]: a table keyed by [`AsyncId`], striped by id. Events of one resource always
+//!   land on the same stripe; events of different resources rarely meet.
+//! - [`PerThread`]: one slot per thread that emits events (indexed by [`thread_slot`]),
+//!   for data a thread only appends to (histograms, ring buffers). A thread locks its own
+//!   slot, uncontended except while a reader merges.
+
+use hookrt::hooks::AsyncId;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Stripes of a [`ById`] table and slots of a [`PerThread`] (a power of two).
+pub(crate) const SHARDS: usize = 64;
+
+/// Locks a mutex, ignoring poisoning: a hook never panics while holding one of these,
+/// and a report built from half-updated counters is still better than none.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A table keyed by async id, striped over [`SHARDS`] mutexes.
+#[derive(Debug)]
+pub(crate) struct ById<V> {
+    stripes: Box<[Mutex<HashMap<AsyncId, V>>]>,
+}
+
+impl<V> ById<V> {
+    pub(crate) fn new() -> ById<V> {
+        ById {
+            stripes: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    /// The stripe that holds `id`, locked.
+    pub(crate) fn stripe(&self, id: AsyncId) -> MutexGuard<'_, HashMap<AsyncId, V>> {
+        // Ids come in per-thread blocks of consecutive numbers: the low bits spread
+        // them well, and a multiplicative hash spreads any other pattern.
+        let h = id.as_u64().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        lock(&self.stripes[h as usize % SHARDS])
+    }
+
+    pub(crate) fn insert(&self, id: AsyncId, value: V) {
+        self.stripe(id).insert(id, value);
+    }
+
+    pub(crate) fn remove(&self, id: AsyncId) -> Option<V> {
+        self.stripe(id).remove(&id)
+    }
+
+    /// Runs `f` on the value of `id`, if present.
+    pub(crate) fn with<R>(&self, id: AsyncId, f: impl FnOnce(&mut V) -> R) -> Option<R> {
+        self.stripe(id).get_mut(&id).map(f)
+    }
+
+    /// Visits every entry, one stripe locked at a time.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(AsyncId, &V)) {
+        for stripe in self.stripes.iter() {
+            for (id, v) in lock(stripe).iter() {
+                f(*id, v);
+            }
+        }
+    }
+}
+
+/// One value per emitting thread (threads beyond [`SHARDS`] share slots).
+#[derive(Debug)]
+pub(crate) struct PerThread<T> {
+    slots: Box<[Mutex<T>]>,
+}
+
+impl<T> PerThread<T> {
+    pub(crate) fn new(mut init: impl FnMut() -> T) -> PerThread<T> {
+        PerThread {
+            slots: (0..SHARDS).map(|_| Mutex::new(init())).collect(),
+        }
+    }
+
+    /// The calling thread's slot, locked.
+    pub(crate) fn local(&self) -> MutexGuard<'_, T> {
+        lock(&self.slots[thread_slot() % SHARDS])
+    }
+
+    /// Every slot, one locked at a time.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
+        for slot in self.slots.iter() {
+            f(&lock(slot));
+        }
+    }
+
+    /// Every slot mutably, one locked at a time.
+    pub(crate) fn for_each_mut(&self, mut f: impl FnMut(&mut T)) {
+        for slot in self.slots.iter() {
+            f(&mut lock(slot));
+        }
+    }
+}
+
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+static THREAD_NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+thread_local! {
+    static SLOT: usize = {
+        let slot = NEXT_SLOT.fetch_add(1, Ordering::Relaxed);
+        let current = std::thread::current();
+        let name = match current.name() {
+            Some(n) => format!("{n} (#{slot})"),
+            None => format!("thread #{slot}"),
+        };
+        let mut names = lock(&THREAD_NAMES);
+        if names.len() <= slot {
+            names.resize(slot + 1, String::new());
+        }
+        names[slot] = name;
+        slot
+    };
+}
+
+/// A small number naming the calling thread, stable for its life, given out in the
+/// order threads first ask (slots are never reused).
+pub(crate) fn thread_slot() -> usize {
+    SLOT.try_with(|s| *s).unwrap_or(usize::MAX / 2)
+}
+
+/// The display name recorded for a thread slot.
+pub(crate) fn thread_name(slot: usize) -> String {
+    lock(&THREAD_NAMES)
+        .get(slot)
+        .cloned()
+        .unwrap_or_else(|| format!("thread #{slot}"))
+}
