@@ -1,12 +1,14 @@
 //! Ready-made observability tools for hookrt, built only on the public hooks API.
 #![doc = "TODO"]
 
+mod flow;
 mod leaks;
 mod shard;
 mod site;
 mod stats;
 mod timed;
 
+pub use flow::{FlowEvent, FlowKind, FlowRecorder, DEFAULT_CAPACITY};
 pub use leaks::{LeakDetector, LeakGroup, LeakReport, LiveResource, MAX_CHAIN};
 pub use site::Site;
 pub use stats::{
