@@ -407,3 +407,31 @@ fn executor_with_handle_spawns_from_outside_the_runtime() {
         assert_eq!(inits_named(recorder, "from-outside").len(), 1, "{flavor:?}");
     });
 }
+
+#[test]
+fn io_adapter_works_in_both_directions() {
+    check_flavors(|flavor, rt, _| {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let echo = hookrt::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 5];
+                stream.read_exact(&mut buf).await.unwrap();
+                stream.write_all(&buf).await.unwrap();
+            });
+            // tokio traits -> hyper traits -> tokio traits again.
+            let stream = TcpStream::connect(addr).await.unwrap();
+            let mut io = HookrtIo::new(HookrtIo::new(stream));
+            io.write_all(b"hello").await.unwrap();
+            io.flush().await.unwrap();
+            let mut buf = [0u8; 5];
+            io.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"hello", "{flavor:?}");
+            echo.await.unwrap();
+            let mut rest = Vec::new();
+            io.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty());
+        });
+    });
+}

@@ -11,6 +11,11 @@
 //! - [`HookrtIo`] adapts a hookrt socket (any `hookrt::io::AsyncRead + AsyncWrite`) to
 //!   `hyper::rt::Read + Write`, and back.
 //!
+//! [`HookrtExecutor`]: crate::hyper_rt::HookrtExecutor
+//! [`HookrtTimer`]: crate::hyper_rt::HookrtTimer
+//! [`HookrtSleep`]: crate::hyper_rt::HookrtSleep
+//! [`HookrtIo`]: crate::hyper_rt::HookrtIo
+//!
 //! # Why not hyper-util's `TokioIo` / `TokioExecutor` / `TokioTimer`
 //!
 //! hyper-util's `tokio` feature enables tokio's `rt` and `time` features (its executor
