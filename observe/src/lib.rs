@@ -3,6 +3,7 @@
 
 mod flow;
 mod leaks;
+mod sampler;
 mod shard;
 mod site;
 mod stats;
@@ -10,6 +11,7 @@ mod timed;
 
 pub use flow::{FlowEvent, FlowKind, FlowRecorder, DEFAULT_CAPACITY};
 pub use leaks::{LeakDetector, LeakGroup, LeakReport, LiveResource, MAX_CHAIN};
+pub use sampler::{SamplePolicy, Sampled, Sampler, SAMPLED};
 pub use site::Site;
 pub use stats::{
     LatencyHistogram, ResourceStats, SiteStats, TaskStats, DEFAULT_FINISHED, DEFAULT_SLOW_POLL,
