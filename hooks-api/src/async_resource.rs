@@ -70,7 +70,7 @@ impl AsyncResource {
     /// Runs `f` as this resource: `before`, then `f` with the execution frame set to
     /// this resource (its id, its trigger id, its captured context), then `after`.
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _frame = frame::enter(self.id, self.trigger_id, self.context.clone());
+        let _frame = frame::enter_ref(self.id, self.trigger_id, &self.context);
         self.hooks.before(&self.view());
         let _after = EmitAfter(self);
         f()

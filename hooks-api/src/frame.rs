@@ -6,15 +6,17 @@
 //! closure. Every setter restores the previous frame when it is done, also on unwind, so
 //! frames nest like a stack and a panic never leaves a stale frame on a thread.
 
+use crate::context::ContextGuard;
 use crate::{AsyncId, Context};
 use std::cell::Cell;
 use std::fmt;
+use std::marker::PhantomData;
 
-/// The thread's current execution frame.
+/// The thread's current execution ids. The current context lives next to them, in the
+/// context module's own thread-local.
 struct ThreadFrame {
     execution: Cell<AsyncId>,
     trigger: Cell<AsyncId>,
-    context: Cell<Context>,
 }
 
 thread_local! {
@@ -22,7 +24,6 @@ thread_local! {
         ThreadFrame {
             execution: Cell::new(AsyncId::ROOT),
             trigger: Cell::new(AsyncId::ROOT),
-            context: Cell::new(Context::empty()),
         }
     };
 }
@@ -42,96 +43,75 @@ pub fn trigger_async_id() -> AsyncId {
     FRAME.try_with(|f| f.trigger.get()).unwrap_or(AsyncId::ROOT)
 }
 
-/// A clone of the current thread's async context.
-pub(crate) fn current_context() -> Context {
-    FRAME
-        .try_with(|f| {
-            let ctx = f.context.take();
-            let copy = ctx.clone();
-            f.context.set(ctx);
-            copy
-        })
-        .unwrap_or_default()
-}
-
-/// Runs `f` on the current thread's context without cloning it. `f` must not touch the
-/// execution frame itself (it sees an empty frame meanwhile): internal readers only.
-pub(crate) fn peek_current_context<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
-    FRAME
-        .try_with(|frame| {
-            let current = frame.context.take();
-            let out = f(&current);
-            frame.context.set(current);
-            out
-        })
-        .ok()
-}
-
-/// Whether `context` is the current thread's context (the same frame, compared by
-/// pointer, without cloning it).
-pub(crate) fn is_current_context(context: &Context) -> bool {
-    FRAME
-        .try_with(|f| {
-            let current = f.context.take();
-            let same = current.ptr_eq(context);
-            f.context.set(current);
-            same
-        })
-        .unwrap_or(false)
-}
-
 /// Makes `(execution, trigger, context)` the current frame until the returned guard is
 /// dropped, which restores the frame that was current before.
 ///
 /// This is what a scheduler or driver calls around running a resource's code; it emits
-/// no hook event by itself.
-pub fn enter(execution: AsyncId, trigger: AsyncId, context: Context) -> FrameGuard {
-    let saved = FRAME.try_with(|f| SavedFrame {
-        execution: f.execution.replace(execution),
-        trigger: f.trigger.replace(trigger),
-        context: f.context.replace(context),
-    });
-    FrameGuard { saved: saved.ok() }
+/// no hook event by itself. The thread takes over `context`'s reference; use
+/// [`enter_ref`] to lend a context that the caller keeps (no reference counting).
+#[inline]
+pub fn enter(execution: AsyncId, trigger: AsyncId, context: Context) -> FrameGuard<'static> {
+    FrameGuard::new(execution, trigger, ContextGuard::enter_owned(context))
 }
 
-/// Replaces only the context of the current frame until the guard drops.
-pub(crate) fn replace_context(context: Context) -> FrameGuard {
-    let saved = FRAME.try_with(|f| SavedFrame {
-        execution: f.execution.get(),
-        trigger: f.trigger.get(),
-        context: f.context.replace(context),
-    });
-    FrameGuard { saved: saved.ok() }
+/// As [`enter`], lending `context` for the frame instead of handing it over: entering
+/// and leaving take no reference count, which is what a scheduler wants around each
+/// poll of a task that owns its context.
+#[inline]
+pub fn enter_ref(execution: AsyncId, trigger: AsyncId, context: &Context) -> FrameGuard<'_> {
+    // SAFETY: the guard borrows `context` for `'_`, so the frame outlives the guard.
+    let context = unsafe { ContextGuard::enter_borrowed(context) };
+    FrameGuard::new(execution, trigger, context)
 }
 
-struct SavedFrame {
-    execution: AsyncId,
-    trigger: AsyncId,
-    context: Context,
-}
-
-/// Restores the previous execution frame when dropped. Returned by [`enter`].
+/// Restores the previous execution frame when dropped. Returned by [`enter`] and
+/// [`enter_ref`].
 #[must_use = "the frame is left as soon as the guard is dropped"]
-pub struct FrameGuard {
-    saved: Option<SavedFrame>,
+pub struct FrameGuard<'a> {
+    saved: Option<(AsyncId, AsyncId)>,
+    context: ContextGuard,
+    _context: PhantomData<&'a Context>,
 }
 
-impl Drop for FrameGuard {
-    fn drop(&mut self) {
-        if let Some(saved) = self.saved.take() {
-            let _ = FRAME.try_with(|f| {
-                f.execution.set(saved.execution);
-                f.trigger.set(saved.trigger);
-                // The context being left is dropped outside the cell, so a Drop impl of
-                // a stored value that reads the frame sees a consistent one.
-                let left = f.context.replace(saved.context);
-                drop(left);
-            });
+impl FrameGuard<'_> {
+    #[inline]
+    fn new(execution: AsyncId, trigger: AsyncId, context: ContextGuard) -> Self {
+        let saved =
+            FRAME.try_with(|f| (f.execution.replace(execution), f.trigger.replace(trigger)));
+        FrameGuard {
+            saved: saved.ok(),
+            context,
+            _context: PhantomData,
         }
+    }
+
+    /// If the code that ran inside this frame made a new context current
+    /// (`LocalStorage::enter_with`), returns that context; `None` otherwise.
+    ///
+    /// A scheduler calls this after a poll to keep the task's new context for its later
+    /// polls. The frame goes on using the returned context until the guard drops: keep
+    /// it alive (store it) at least that long.
+    #[inline]
+    pub fn take_entered(&mut self) -> Option<Context> {
+        self.context.take_entered()
     }
 }
 
-impl fmt::Debug for FrameGuard {
+impl Drop for FrameGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some((execution, trigger)) = self.saved.take() {
+            let _ = FRAME.try_with(|f| {
+                f.execution.set(execution);
+                f.trigger.set(trigger);
+            });
+        }
+        // The context guard is dropped after the ids are restored, so a destructor of a
+        // released value that reads the frame sees the outer one.
+    }
+}
+
+impl fmt::Debug for FrameGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FrameGuard").finish_non_exhaustive()
     }

@@ -5,7 +5,7 @@
 //! thread-local load plus a short scan of the frame. The key is the address of the
 //! `LocalStorage` itself, which is why it must live in a `static`.
 
-use crate::context::StorageKey;
+use crate::context::{new_arc, park, run_with, Entry, StorageKey};
 use crate::{Context, Scoped};
 use std::any::type_name;
 use std::fmt;
@@ -99,8 +99,24 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
 
     /// The current context with this storage set to `value` (or removed, for `None`).
     fn current_with(&self, value: Option<T>) -> Context {
-        let value = value.map(|v| Arc::new(v) as Arc<_>);
-        Context::current().with_raw(self.key(), value)
+        crate::context::current_with(self.key(), value.map(|v| self.entry(v)))
+    }
+
+    /// `value` as this storage's entry, in a (possibly reused) `Arc` allocation.
+    fn entry(&self, value: T) -> Entry {
+        Entry::new(self.key(), new_arc(value))
+    }
+
+    /// Runs `f` with this storage set to `value` (`None`: unset), without building a
+    /// heap frame unless the context is captured inside; the value's allocation is
+    /// reused by the next scope when nothing kept a reference to it.
+    fn scope_sync<R>(&self, value: Option<T>, f: impl FnOnce() -> R) -> R {
+        let entry = value.map(|v| self.entry(v));
+        let (output, entry) = run_with(self.key(), entry, f);
+        if let Some(Ok(value)) = entry.map(|e| e.into_value().downcast::<T>()) {
+            park(value);
+        }
+        output
     }
 
     /// Runs `future` with this storage set to `value`: inside every poll of the returned
@@ -149,7 +165,7 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     /// });
     /// ```
     pub fn run_sync<R>(&self, value: T, f: impl FnOnce() -> R) -> R {
-        self.current_with(Some(value)).run_sync(f)
+        self.scope_sync(Some(value), f)
     }
 
     /// Runs `future` with this storage unset (Node's `exit`); other storages keep their
@@ -189,7 +205,7 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     /// });
     /// ```
     pub fn exit_sync<R>(&self, f: impl FnOnce() -> R) -> R {
-        self.current_with(None).run_sync(f)
+        self.scope_sync(None, f)
     }
 
     /// Sets this storage to `value` for the rest of the current scope (Node's
@@ -237,16 +253,14 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     /// assert_eq!(ID.run_sync(5, || ID.get()).as_deref(), Some(&5));
     /// ```
     pub fn get(&self) -> Option<Arc<T>> {
-        // Reads the frame in place (no clone of the frame's `Arc`); only the value's `Arc`
-        // is cloned. The closure runs no user code.
-        crate::frame::peek_current_context(|context| context.get(self)).flatten()
+        crate::context::get_current::<T>(self.key())
     }
 
     /// Calls `f` with a borrow of the current value, if any.
     ///
-    /// The value's `Arc` is not cloned; the cost is one refcount increment and
-    /// decrement of the current frame (none when the context is empty), which keeps the
-    /// value alive even if `f` changes the current context.
+    /// Nothing is cloned and no reference count changes: the value belongs to a scope
+    /// that encloses this call (after an `enter_with` outside any scope, the frame's
+    /// reference count is taken for the call, so that `f` cannot release it).
     ///
     /// ```
     /// use hookrt_hooks::LocalStorage;
@@ -256,11 +270,7 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     /// assert_eq!(len, 3);
     /// ```
     pub fn with<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
-        let context = Context::current();
-        let value = context
-            .get_raw(self.key())
-            .and_then(|value| value.downcast_ref::<T>());
-        f(value)
+        crate::context::with_current_value(self.key(), f)
     }
 }
 

@@ -218,7 +218,7 @@ impl ScheduledIo {
             return false;
         }
         let _frame =
-            hooks.map(|_| hookrt_hooks::enter(self.id, self.trigger_id, self.context.clone()));
+            hooks.map(|_| hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context));
         if let Some(hooks) = hooks {
             hooks.before(&self.resource());
         }

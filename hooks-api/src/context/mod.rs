@@ -5,8 +5,19 @@
 //! one. The empty context is a null pointer, so carrying it costs nothing, and carrying a
 //! set context (into a spawned task, say) is one pointer copy plus one refcount increment.
 
+mod current;
+mod entries;
+mod value_pool;
+
+pub(crate) use current::{current_with, run_with, ContextGuard};
+pub(crate) use current::{get as get_current, with_value as with_current_value};
+pub(crate) use entries::{Entry, StorageKey};
+pub(crate) use value_pool::{new_arc, park};
+
 use crate::LocalStorage;
-use std::any::Any;
+#[cfg(test)]
+use entries::FrameBuilder;
+use entries::FrameInner;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -40,25 +51,8 @@ use std::task::{Context as TaskContext, Poll};
 /// ```
 #[derive(Clone, Default)]
 pub struct Context {
-    frame: Option<Arc<Frame>>,
+    frame: Option<Arc<FrameInner>>,
 }
-
-/// The immutable body of a non-empty [`Context`].
-struct Frame {
-    /// A handful of entries at most in practice, so a linear scan beats hashing.
-    entries: Box<[Entry]>,
-}
-
-/// One storage's value in a frame.
-#[derive(Clone)]
-struct Entry {
-    key: StorageKey,
-    value: Arc<dyn Any + Send + Sync>,
-}
-
-/// Identifies one storage slot inside frames: the address of its (static) owner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct StorageKey(pub(crate) usize);
 
 impl Context {
     /// The empty context: no storage has a value.
@@ -71,15 +65,17 @@ impl Context {
     ///
     /// Costs a thread-local access and, when the context is not empty, one refcount
     /// increment.
+    #[inline]
     pub fn current() -> Context {
-        crate::frame::current_context()
+        current::current_context()
     }
 
     /// Whether this is the current thread's context (the same frame; no clone). A
     /// scheduler uses it after a poll to notice `enter_with` and keep the task's new
     /// frame.
+    #[inline]
     pub fn is_current(&self) -> bool {
-        crate::frame::is_current_context(self)
+        current::is_current(self)
     }
 
     /// Whether no storage has a value in this context.
@@ -100,7 +96,8 @@ impl Context {
     /// assert_eq!(LEVEL.get(), None);
     /// ```
     pub fn run_sync<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _restore = crate::frame::replace_context(self.clone());
+        // SAFETY: `self` is borrowed for the whole call, so its frame outlives the guard.
+        let _restore = unsafe { ContextGuard::enter_borrowed(self) };
         f()
     }
 
@@ -173,7 +170,7 @@ impl Context {
     /// assert_eq!(Context::empty().get(&SAMPLED), None);
     /// ```
     pub fn get<T: Send + Sync + 'static>(&self, storage: &LocalStorage<T>) -> Option<Arc<T>> {
-        self.get_raw(storage.key())?.clone().downcast::<T>().ok()
+        self.entry(storage.key())?.value_arc::<T>()
     }
 
     /// Whether two contexts are the same frame (pointer equality).
@@ -187,55 +184,47 @@ impl Context {
 
     /// The number of storages that have a value in this context.
     pub fn len(&self) -> usize {
-        self.frame.as_ref().map_or(0, |f| f.entries.len())
+        self.frame.as_ref().map_or(0, |f| f.len())
     }
 
     /// Makes `context` the current one for the rest of the innermost enclosing scope,
-    /// without a guard: whoever set the enclosing frame (a task poll, a [`Scoped`] poll,
-    /// [`run_sync`](Context::run_sync), `AsyncResource::in_scope`) restores its own
-    /// saved context when it ends, and the context replaced here is released now.
+    /// without a guard: whoever set the enclosing context (a task poll, a [`Scoped`]
+    /// poll, [`run_sync`](Context::run_sync), `AsyncResource::in_scope`) restores its own
+    /// when it ends.
     pub(crate) fn set_current(context: Context) {
-        // The frame module only offers guarded replacement. Forgetting a guard would leak
-        // the context it saved, so build an unguarded "set" from two guards dropped out
-        // of order instead. Nothing else runs in between, so the execution and trigger
-        // ids that both guards save and restore are the current ones throughout.
-        let to_new = crate::frame::replace_context(context); // current: new, saves old
-        let back_to_new = crate::frame::replace_context(Context::empty()); // saves new
-        drop(to_new); // current: old again, the empty placeholder is released
-        drop(back_to_new); // current: new, the old context is released
+        current::set_current(context);
     }
 
-    /// The value stored under `key`, if any.
-    pub(crate) fn get_raw(&self, key: StorageKey) -> Option<&Arc<dyn Any + Send + Sync>> {
-        let frame = self.frame.as_ref()?;
-        frame
-            .entries
-            .iter()
-            .find(|e| e.key == key)
-            .map(|e| &e.value)
+    #[inline]
+    pub(crate) fn from_frame(frame: Option<Arc<FrameInner>>) -> Context {
+        Context { frame }
     }
 
-    /// A new context equal to this one except that `key` maps to `value` (`None`
+    #[inline]
+    pub(crate) fn frame(&self) -> Option<&Arc<FrameInner>> {
+        self.frame.as_ref()
+    }
+
+    #[inline]
+    pub(crate) fn into_frame(self) -> Option<Arc<FrameInner>> {
+        self.frame
+    }
+
+    /// The entry stored under `key`, if any.
+    pub(crate) fn entry(&self, key: StorageKey) -> Option<&Entry> {
+        self.frame.as_ref()?.find(key)
+    }
+
+    /// A new context equal to this one except that `key` maps to `entry` (`None`
     /// removes the key). The receiver is left untouched.
-    pub(crate) fn with_raw(
-        &self,
-        key: StorageKey,
-        value: Option<Arc<dyn Any + Send + Sync>>,
-    ) -> Context {
-        let old: &[Entry] = self.frame.as_ref().map_or(&[], |f| &f.entries);
-        let mut entries: Vec<Entry> = old.iter().filter(|e| e.key != key).cloned().collect();
-        if let Some(value) = value {
-            entries.push(Entry { key, value });
+    #[cfg(test)]
+    pub(crate) fn with_entry(&self, key: StorageKey, entry: Option<Entry>) -> Context {
+        let mut builder = FrameBuilder::default();
+        builder.add_owned(key, entry);
+        if let Some(frame) = &self.frame {
+            builder.add_frame(frame);
         }
-        if entries.is_empty() {
-            Context::empty()
-        } else {
-            Context {
-                frame: Some(Arc::new(Frame {
-                    entries: entries.into_boxed_slice(),
-                })),
-            }
-        }
+        Context::from_frame(builder.build())
     }
 }
 
@@ -246,7 +235,7 @@ impl fmt::Debug for Context {
             Some(frame) => f
                 .debug_struct("Context")
                 .field("frame", &Arc::as_ptr(frame))
-                .field("values", &frame.entries.len())
+                .field("values", &frame.len())
                 .finish(),
         }
     }
@@ -264,8 +253,8 @@ impl fmt::Debug for Context {
 /// [`LocalStorage::enter_with`], `Scoped` keeps that context for its later polls: an
 /// `enter_with` inside a `run` future lasts until the future completes, as in Node.
 ///
-/// Costs per poll: three thread-local accesses, and two refcount increments and
-/// decrements when the context is not empty.
+/// Costs per poll: three thread-local accesses; no reference counting (the thread-local
+/// borrows the `Scoped`'s own frame while it polls).
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Scoped<F> {
     context: Context,
@@ -291,22 +280,26 @@ impl<F: Future> Future for Scoped<F> {
         // future in place. `context` is not pinned and is only reassigned, which is fine
         // because `Context: Unpin`.
         let this = unsafe { self.get_unchecked_mut() };
-        let _restore = crate::frame::replace_context(this.context.clone());
+        // SAFETY: `this.context` is only replaced below by `take_entered`'s context,
+        // which the guard then borrows instead; the frame it borrows lives until the
+        // guard is dropped at the end of this function.
+        let mut restore = unsafe { ContextGuard::enter_borrowed(&this.context) };
         // SAFETY: see above; `this.future` stays where the pinned `Scoped` put it.
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         let output = future.poll(cx);
-        // Write back an `enter_with` made during this poll, so later polls keep it.
-        let now = Context::current();
-        if !now.ptr_eq(&this.context) {
-            this.context = now;
+        // Keep an `enter_with` made during this poll for the later polls.
+        if let Some(entered) = restore.take_entered() {
+            this.context = entered;
         }
+        drop(restore);
         output
     }
 }
 
 impl<F> Drop for Scoped<F> {
     fn drop(&mut self) {
-        let _restore = crate::frame::replace_context(self.context.clone());
+        // SAFETY: `self.context` is not touched until the guard is dropped.
+        let _restore = unsafe { ContextGuard::enter_borrowed(&self.context) };
         // SAFETY: `future` is dropped exactly once, here, and never used afterwards; it
         // is dropped in place, which honours the pinning guarantee.
         unsafe { ManuallyDrop::drop(&mut self.future) }
@@ -330,16 +323,17 @@ mod tests {
         let empty = Context::empty();
         assert!(empty.is_empty());
         let key = StorageKey(0x10);
-        let one = empty.with_raw(key, Some(Arc::new(5u32)));
+        let one = empty.with_entry(key, Some(Entry::new(key, Arc::new(5u32))));
         assert!(empty.is_empty(), "the old frame is untouched");
-        assert_eq!(one.get_raw(key).unwrap().downcast_ref::<u32>(), Some(&5));
+        assert_eq!(one.entry(key).unwrap().value_ref::<u32>(), Some(&5));
         let copy = one.clone();
         assert!(copy.ptr_eq(&one));
-        let two = one.with_raw(key, Some(Arc::new(6u32)));
+        let two = one.with_entry(key, Some(Entry::new(key, Arc::new(6u32))));
         assert_eq!(two.len(), 1);
-        assert_eq!(one.get_raw(key).unwrap().downcast_ref::<u32>(), Some(&5));
-        assert_eq!(two.get_raw(key).unwrap().downcast_ref::<u32>(), Some(&6));
-        assert!(two.with_raw(key, None).is_empty());
+        assert_eq!(one.entry(key).unwrap().value_ref::<u32>(), Some(&5));
+        assert_eq!(two.entry(key).unwrap().value_ref::<u32>(), Some(&6));
+        assert_eq!(two.entry(key).unwrap().value_ref::<u64>(), None);
+        assert!(two.with_entry(key, None).is_empty());
     }
 
     static TRACE: LocalStorage<u64> = LocalStorage::named("trace");
@@ -361,7 +355,8 @@ mod tests {
 
     #[test]
     fn a_foreign_key_of_another_type_reads_as_none() {
-        let ctx = Context::empty().with_raw(TRACE.key(), Some(Arc::new("not a u64")));
+        let foreign = Entry::erased(TRACE.key(), Arc::new("not a u64"));
+        let ctx = Context::empty().with_entry(TRACE.key(), Some(foreign));
         assert_eq!(ctx.get(&TRACE), None);
         assert!(ctx.run_sync(|| TRACE.with(|v| v.is_none())));
     }

@@ -85,7 +85,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     fn poll_running(&self) {
         let header = self.header();
         let hooks = self.hooks();
-        let frame = hookrt_hooks::enter(header.id, header.trigger_id, self.context().clone());
+        let mut frame = hookrt_hooks::enter_ref(header.id, header.trigger_id, self.context());
         let _task_id = CurrentTaskGuard::enter(header.id);
         hooks.before(&self.resource());
         // SAFETY: the waker borrows the reference this poll holds.
@@ -96,7 +96,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }));
         match polled {
             Ok(Poll::Pending) => {
-                self.keep_entered_context();
+                if let Some(entered) = frame.take_entered() {
+                    self.keep_entered_context(entered);
+                }
                 hooks.after(&self.resource());
                 drop(frame);
                 match header.state.transition_to_idle() {
@@ -124,14 +126,14 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
     }
 
-    /// After a poll that returned `Pending`: if the task changed its context
-    /// (`LocalStorage::enter_with`), keep the new frame for its later polls and for the
+    /// After a poll that returned `Pending` in which the task changed its context
+    /// (`LocalStorage::enter_with`): keep the new frame for its later polls and for the
     /// tasks it spawns then.
-    fn keep_entered_context(&self) {
-        if self.context().is_current() {
-            return;
-        }
-        let entered = Context::current();
+    ///
+    /// The poll's frame guard lent the previous context to the thread; after
+    /// `take_entered` it lends `entered` instead, so the previous one may be dropped
+    /// here, and `entered` stays alive in the slot until the guard is dropped.
+    fn keep_entered_context(&self, entered: Context) {
         self.cell().trailer.context.with_mut(|slot| {
             // SAFETY: this thread holds RUNNING, which owns the slot.
             unsafe { *slot = Some(entered) };
@@ -167,7 +169,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// Drops the future of a cancelled task inside its frame, then finishes it.
     fn cancel_and_finish(&self) {
         let header = self.header();
-        let _frame = hookrt_hooks::enter(header.id, header.trigger_id, self.context().clone());
+        let _frame = hookrt_hooks::enter_ref(header.id, header.trigger_id, self.context());
         self.drop_future();
         self.finish(Err(JoinError::cancelled(header.id)));
     }

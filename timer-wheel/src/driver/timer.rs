@@ -69,7 +69,7 @@ impl TimerShared {
     /// meanwhile. The caller holds the `FIRING` bit.
     fn run_firing(&self, waker: Option<Waker>, hooks: &HookSet) {
         {
-            let _frame = hookrt_hooks::enter(self.id, self.trigger_id, self.context.clone());
+            let _frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
             hooks.before(&self.resource());
             if let Some(waker) = waker {
                 // A foreign waker that panics must not take the driver down.
@@ -252,7 +252,7 @@ impl Timer {
     fn fire_inline_unshared(&mut self) {
         let hooks = self.driver.inner_hooks();
         if !hooks.is_empty() {
-            let _frame = hookrt_hooks::enter(self.id, self.trigger_id, self.context.clone());
+            let _frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
             hooks.before(&self.resource());
             hooks.after(&self.resource());
         }
