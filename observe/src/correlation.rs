@@ -32,12 +32,19 @@ impl Correlation {
     }
 
     /// Also adds `storage`'s current value (by `Display`) under `name`, when it has one.
-    pub fn with_storage<T>(self, name: &'static str, storage: &'static LocalStorage<T>) -> Correlation
+    pub fn with_storage<T>(
+        self,
+        name: &'static str,
+        storage: &'static LocalStorage<T>,
+    ) -> Correlation
     where
         T: fmt::Display + Send + Sync + 'static,
     {
         let mut storages: Vec<(&'static str, Reader)> = self.storages.to_vec();
-        storages.push((name, Arc::new(move || storage.with(|v| v.map(|v| v.to_string())))));
+        storages.push((
+            name,
+            Arc::new(move || storage.with(|v| v.map(|v| v.to_string()))),
+        ));
         Correlation {
             storages: Arc::new(storages),
         }
@@ -90,7 +97,11 @@ impl CorrelationFields {
 
 impl fmt::Display for CorrelationFields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "async_id={} trigger_id={}", self.async_id, self.trigger_id)?;
+        write!(
+            f,
+            "async_id={} trigger_id={}",
+            self.async_id, self.trigger_id
+        )?;
         for (name, v) in &self.values {
             write!(f, " {name}={v}")?;
         }

@@ -73,7 +73,9 @@ impl FlowRecorder {
 
     /// How many events were overwritten because the ring was full.
     pub fn lost(&self) -> u64 {
-        self.ring.pushed().saturating_sub(self.ring.capacity() as u64)
+        self.ring
+            .pushed()
+            .saturating_sub(self.ring.capacity() as u64)
     }
 
     /// The recorded events, oldest first.

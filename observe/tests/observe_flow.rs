@@ -78,11 +78,14 @@ fn check_trace(json: &str, triggers: &Triggers) -> (usize, usize, BTreeSet<u64>)
         match e["ph"].as_str().unwrap() {
             "X" => {
                 let ts = e["ts"].as_f64().unwrap();
-                slices.entry(e["tid"].as_u64().unwrap()).or_default().push(Slice {
-                    id: e["args"]["id"].as_u64().unwrap(),
-                    ts,
-                    end: ts + e["dur"].as_f64().unwrap(),
-                });
+                slices
+                    .entry(e["tid"].as_u64().unwrap())
+                    .or_default()
+                    .push(Slice {
+                        id: e["args"]["id"].as_u64().unwrap(),
+                        ts,
+                        end: ts + e["dur"].as_f64().unwrap(),
+                    });
             }
             "s" | "f" => flows.entry(e["id"].as_u64().unwrap()).or_default().push(e),
             "M" => {}
@@ -103,7 +106,9 @@ fn check_trace(json: &str, triggers: &Triggers) -> (usize, usize, BTreeSet<u64>)
         assert!(s_ts <= f_ts, "flow {id} goes back in time");
         let on = |e: &Value| &slices[&e["tid"].as_u64().unwrap()];
         assert!(
-            on(s).iter().any(|x| x.id == from && x.ts <= s_ts && s_ts <= x.end),
+            on(s)
+                .iter()
+                .any(|x| x.id == from && x.ts <= s_ts && s_ts <= x.end),
             "flow {id} starts outside a slice of its source {from}"
         );
         assert!(
@@ -137,7 +142,10 @@ fn chrome_trace_parses_and_every_arrow_links_to_its_parent() {
         // 2 + 20 + 20 tasks and a blocking job were spawned from running polls.
         assert!(spawns >= 43, "{flavor:?}: {spawns} spawn arrows");
         assert!(wakes >= 20, "{flavor:?}: {wakes} wake arrows");
-        assert!(tracks.iter().any(|t| *t >= 1_000_000 && *t < 2_000_000), "a timer track");
+        assert!(
+            tracks.iter().any(|t| *t >= 1_000_000 && *t < 2_000_000),
+            "a timer track"
+        );
         assert!(tracks.iter().any(|t| *t >= 2_000_000), "a socket track");
         assert_eq!(flow.lost(), 0);
         finish(rt, &ledger);
@@ -165,7 +173,10 @@ fn tree_edges(dot: &str) -> BTreeSet<(u64, u64)> {
         .filter_map(|l| {
             let l = l.trim().strip_suffix(';')?;
             let (a, b) = l.split_once(" -> ")?;
-            Some((a.strip_prefix('n')?.parse().ok()?, b.strip_prefix('n')?.parse().ok()?))
+            Some((
+                a.strip_prefix('n')?.parse().ok()?,
+                b.strip_prefix('n')?.parse().ok()?,
+            ))
         })
         .collect()
 }

@@ -40,10 +40,10 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buffer {
 async fn request(n: u64) {
     tracing::info!(n, "request start");
     let span = tracing::info_span!("handler", n);
-    let _ = {
+    {
         let _e = span.enter();
         tracing::debug!("inside the handler span");
-    };
+    }
     hookrt::time::sleep(Duration::from_millis(n % 7)).await;
     hookrt::spawn(async move {
         hookrt::task::yield_now().await;
@@ -106,7 +106,11 @@ fn json_lines_of_100_concurrent_requests_carry_their_request_id() {
             // Each line's own `n` field says which request logged it.
             let n = match line["fields"]["n"].as_u64() {
                 Some(n) => n,
-                None => line["spans"][0]["request_id"].as_str().unwrap().parse().unwrap(),
+                None => line["spans"][0]["request_id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
             };
             assert_eq!(line["request_id"], n.to_string(), "{flavor:?}: {line}");
             per_request[n as usize] += 1;
@@ -123,9 +127,12 @@ fn json_lines_of_100_concurrent_requests_carry_their_request_id() {
     }
 }
 
+/// A record as captured: its message and key-values.
+type CapturedRecord = (String, Vec<(String, String)>);
+
 /// A logger that keeps each record's message and key-values.
 #[derive(Default)]
-struct Captured(Mutex<Vec<(String, Vec<(String, String)>)>>);
+struct Captured(Mutex<Vec<CapturedRecord>>);
 
 impl log::Log for Captured {
     fn enabled(&self, _: &log::Metadata<'_>) -> bool {
@@ -191,7 +198,11 @@ fn log_records_get_the_correlation_fields() {
     for (msg, kvs) in records {
         let n: usize = msg.strip_prefix("request ").unwrap().parse().unwrap();
         let get = |k: &str| kvs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-        assert_eq!(get("user").as_deref(), Some("ada"), "the record's own pairs stay");
+        assert_eq!(
+            get("user").as_deref(),
+            Some("ada"),
+            "the record's own pairs stay"
+        );
         assert_eq!(get("request_id"), Some(n.to_string()));
         assert_eq!(get("async_id"), Some(ids[n].to_string()));
         assert!(get("trigger_id").is_some());

@@ -132,7 +132,10 @@ fn check_trees_follow_roots(run: &Run) -> usize {
     for (root, child) in &run.trees {
         let r = run.inits.contains_key(root);
         let c = run.inits.contains_key(child);
-        assert_eq!(r, c, "root {root} sampled {r} but child {child} sampled {c}");
+        assert_eq!(
+            r, c,
+            "root {root} sampled {r} but child {child} sampled {c}"
+        );
         if c {
             assert_eq!(run.inits[child], *root);
             // The child's timer follows too.

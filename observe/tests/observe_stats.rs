@@ -77,7 +77,10 @@ fn spin_once(flavor: support::Flavor) -> f64 {
         assert_eq!((agg.created, agg.finished, agg.polls), (1, 1, 1));
         assert_eq!(agg.poll_times.len(), 1);
         let p = agg.poll_times.max().as_secs_f64() * 1e3;
-        assert!((p - ms).abs() <= ms * 0.011, "histogram max {p} ms vs {ms} ms");
+        assert!(
+            (p - ms).abs() <= ms * 0.011,
+            "histogram max {p} ms vs {ms} ms"
+        );
         finish(rt, &ledger);
         ms
     }
