@@ -27,7 +27,7 @@
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
 use hookrt::context::LocalStorage;
-use hookrt_benches::BenchRuntime;
+use hookrt_benches::{timing, BenchRuntime};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -56,20 +56,20 @@ type Group<'a> = BenchmarkGroup<'a, WallTime>;
 
 /// A group of nanosecond-scale benchmarks: criterion's defaults, a shorter run.
 fn micro_group<'a>(c: &'a mut Criterion, name: &str) -> Group<'a> {
+    let (warm_up, measurement) = timing(Duration::from_millis(500), Duration::from_secs(2));
     let mut group = c.benchmark_group(name);
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+    group.warm_up_time(warm_up).measurement_time(measurement);
     group
 }
 
 /// A group of millisecond-scale workloads, as in the other benches.
 fn workload_group<'a>(c: &'a mut Criterion, name: &str) -> Group<'a> {
+    let (warm_up, measurement) = timing(Duration::from_secs(1), Duration::from_secs(3));
     let mut group = c.benchmark_group(name);
     group
         .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
         // Iterations take milliseconds: the same count per sample keeps the run short.
         .sampling_mode(SamplingMode::Flat);
     group

@@ -27,7 +27,7 @@
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
 use hookrt::sync::Notify;
-use hookrt_benches::{BenchRuntime, Contender};
+use hookrt_benches::{timing, BenchRuntime, Contender};
 use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -142,25 +142,27 @@ fn compare(
     on_tokio: Workload<tokio::runtime::Runtime>,
     on_hookrt: Workload<hookrt::runtime::Runtime>,
 ) {
+    let (warm_up, measurement) = timing(Duration::from_secs(1), Duration::from_secs(3));
     let mut group = c.benchmark_group(name);
     group
         .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
         // Iterations take milliseconds: the same count per sample keeps the run short.
         .sampling_mode(SamplingMode::Flat);
-    for contender in Contender::ALL {
-        match contender {
-            Contender::Tokio => on_tokio(
+    for contender in Contender::CORE {
+        if contender.is_tokio() {
+            on_tokio(
                 &mut group,
                 contender.name(),
                 &Contender::tokio_runtime_with_io(),
-            ),
-            Contender::Hookrt | Contender::HookrtNoop => on_hookrt(
+            );
+        } else {
+            on_hookrt(
                 &mut group,
                 contender.name(),
                 &contender.hookrt_runtime_with_io(),
-            ),
+            );
         }
     }
     group.finish();

@@ -2,17 +2,22 @@
 //! `benches/rt_multi_threaded.rs`), each run on tokio and on hookrt in the same process so
 //! that their ratio means something.
 //!
-//! Every workload is one criterion group with three functions: `tokio`, `hookrt` (no hook
-//! registered: the zero-cost path) and `hookrt+noop` (one hook with empty methods: the
-//! cost of dispatching every event). Both runtimes have [`WORKER_THREADS`] workers and no
-//! drivers; each runtime is built once per function, outside the measured loop.
+//! Every workload is one criterion group with six functions: `tokio`, `tokio+metrics`
+//! (every spawned future wrapped in tokio-metrics' `TaskMonitor::instrument`),
+//! `tokio+task_local` (a `task_local!` value scoped around every spawned future),
+//! `hookrt` (no hook registered: the zero-cost path), `hookrt+noop` (one hook with empty
+//! methods: the cost of dispatching every event) and `hookrt+ctx` (a `LocalStorage` value
+//! in context, inherited by every spawn and read after every yield). All runtimes have
+//! [`WORKER_THREADS`] workers and no drivers; each runtime is built once per function,
+//! outside the measured loop. `rt_current_thread.rs` has the same shapes on
+//! current-thread runtimes.
 //!
 //! `cargo run -p hookrt-benches --bin report` prints the table of medians and ratios.
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
 use hookrt::sync::oneshot;
-use hookrt_benches::{BenchRuntime, Contender, WORKER_THREADS};
+use hookrt_benches::{compare_runtimes, timing, BenchRuntime, Drivers, Flavor, WORKER_THREADS};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{mpsc, Arc};
@@ -32,35 +37,27 @@ const STALL: Duration = Duration::from_micros(10);
 
 type Group<'a> = BenchmarkGroup<'a, WallTime>;
 
-/// A workload: registers one benchmark function named `id` in the group, on `rt`.
-type Workload<R> = fn(&mut Group<'_>, &'static str, &R);
+/// One criterion group called `name`, running `$workload` on every runtime contender
+/// ([`compare_runtimes!`]) on multi-thread runtimes without drivers.
+macro_rules! compare {
+    ($c:expr, $name:expr, $workload:ident) => {{
+        let mut group = workload_group($c, $name);
+        compare_runtimes!(&mut group, Flavor::MultiThread, Drivers::None, $workload);
+        group.finish();
+    }};
+}
 
-/// Runs one workload on every [`Contender`], in one criterion group called `name`.
-///
-/// The same generic function is passed twice: Rust needs one monomorphised copy per
-/// runtime type.
-fn compare(
-    c: &mut Criterion,
-    name: &str,
-    on_tokio: Workload<tokio::runtime::Runtime>,
-    on_hookrt: Workload<hookrt::runtime::Runtime>,
-) {
+/// A group of millisecond-scale iterations: 10 samples of the same iteration count.
+fn workload_group<'a>(c: &'a mut Criterion, name: &str) -> Group<'a> {
+    let (warm_up, measurement) = timing(Duration::from_secs(1), Duration::from_secs(3));
     let mut group = c.benchmark_group(name);
     group
         .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
         // Iterations take milliseconds: the same count per sample keeps the run short.
         .sampling_mode(SamplingMode::Flat);
-    for contender in Contender::ALL {
-        match contender {
-            Contender::Tokio => on_tokio(&mut group, contender.name(), &Contender::tokio_runtime()),
-            Contender::Hookrt | Contender::HookrtNoop => {
-                on_hookrt(&mut group, contender.name(), &contender.hookrt_runtime())
-            }
-        }
-    }
-    group.finish();
+    group
 }
 
 /// [`NUM_SPAWN`] tasks spawned from inside a task (so onto a worker's local queue);
@@ -224,22 +221,12 @@ fn chained_spawn<R: BenchRuntime>(group: &mut Group<'_>, id: &'static str, rt: &
 }
 
 fn rt_multi_threaded(c: &mut Criterion) {
-    compare(c, "spawn_many_local", spawn_many_local, spawn_many_local);
-    compare(
-        c,
-        "spawn_many_remote_idle",
-        spawn_many_remote_idle,
-        spawn_many_remote_idle,
-    );
-    compare(
-        c,
-        "spawn_many_remote_busy",
-        spawn_many_remote_busy,
-        spawn_many_remote_busy,
-    );
-    compare(c, "ping_pong", ping_pong, ping_pong);
-    compare(c, "yield_many", yield_many, yield_many);
-    compare(c, "chained_spawn", chained_spawn, chained_spawn);
+    compare!(c, "spawn_many_local", spawn_many_local);
+    compare!(c, "spawn_many_remote_idle", spawn_many_remote_idle);
+    compare!(c, "spawn_many_remote_busy", spawn_many_remote_busy);
+    compare!(c, "ping_pong", ping_pong);
+    compare!(c, "yield_many", yield_many);
+    compare!(c, "chained_spawn", chained_spawn);
 }
 
 // What `criterion_group!` + `criterion_main!` expand to, without their undocumented

@@ -1,7 +1,9 @@
 //! The runtimes under comparison, behind the handful of operations the workloads use.
 //!
-//! Everything is statically dispatched (no boxing, no wrapper futures), so a workload
-//! compiled for tokio and for hookrt is the same code with a different `spawn`.
+//! Everything is statically dispatched (no boxing), so a workload compiled for tokio and
+//! for hookrt is the same code with a different `spawn`. The instrumented variants
+//! (`tokio+metrics`, `tokio+task_local`, `hookrt+ctx`) are thin wrappers in
+//! `variants.rs` that add their wrapper or context to every spawn.
 
 use std::fmt;
 use std::future::Future;
@@ -10,113 +12,192 @@ use std::future::Future;
 /// two cores; more workers than cores measures the OS scheduler, not ours.
 pub const WORKER_THREADS: usize = 2;
 
+/// The scheduler flavour a workload runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// The work-stealing scheduler with [`WORKER_THREADS`] workers.
+    MultiThread,
+    /// The single-threaded scheduler: tasks run on the thread inside `block_on`.
+    CurrentThread,
+}
+
+/// The drivers a workload needs. No driver at all keeps the scheduler comparison like
+/// for like: both runtimes then park idle workers on a condition variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drivers {
+    /// No driver.
+    None,
+    /// The time driver (`enable_time()`).
+    Time,
+    /// The I/O driver (`enable_io()`).
+    Io,
+}
+
 /// One column of the comparison: a runtime and its configuration.
 ///
 /// Its [`name`](Contender::name) is the criterion function id inside every group, and
 /// the key the report reads back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Contender {
-    /// tokio's multi-thread runtime, the baseline.
+    /// tokio's runtime, the baseline.
     Tokio,
-    /// hookrt's multi-thread runtime with no hook registered (the zero-cost path).
+    /// tokio with every spawned future wrapped in tokio-metrics'
+    /// `TaskMonitor::instrument`: wrapper-based instrumentation, for comparison with
+    /// hooks emitted by the runtime itself.
+    TokioMetrics,
+    /// tokio with a `task_local!` value scoped around every spawned future (tokio's
+    /// nearest equivalent of an inherited context).
+    TokioTaskLocal,
+    /// hookrt with no hook registered (the zero-cost path).
     Hookrt,
-    /// hookrt's multi-thread runtime with one [`NoopHook`] registered: the price of
-    /// dispatching every event to a hook that does nothing.
+    /// hookrt with one [`NoopHook`] registered: the price of dispatching every event to
+    /// a hook that does nothing.
     HookrtNoop,
+    /// hookrt with no hook, a `LocalStorage` value in context and read at every step.
+    HookrtCtx,
+    /// hookrt with a [`NoopHook`] and a `LocalStorage` value in context.
+    HookrtCtxNoop,
 }
 
 impl Contender {
+    /// The three configurations every group runs: tokio, hookrt, hookrt with a no-op
+    /// hook.
+    pub const CORE: [Contender; 3] = [Contender::Tokio, Contender::Hookrt, Contender::HookrtNoop];
+
     /// Every contender, in report column order.
-    pub const ALL: [Contender; 3] = [Contender::Tokio, Contender::Hookrt, Contender::HookrtNoop];
+    pub const ALL: [Contender; 7] = [
+        Contender::Tokio,
+        Contender::TokioMetrics,
+        Contender::TokioTaskLocal,
+        Contender::Hookrt,
+        Contender::HookrtNoop,
+        Contender::HookrtCtx,
+        Contender::HookrtCtxNoop,
+    ];
 
     /// The criterion function id of this contender.
     pub fn name(self) -> &'static str {
         match self {
             Contender::Tokio => "tokio",
+            Contender::TokioMetrics => "tokio+metrics",
+            Contender::TokioTaskLocal => "tokio+task_local",
             Contender::Hookrt => "hookrt",
             Contender::HookrtNoop => "hookrt+noop",
+            Contender::HookrtCtx => "hookrt+ctx",
+            Contender::HookrtCtxNoop => "hookrt+ctx+noop",
         }
     }
 
-    /// tokio's multi-thread runtime with [`WORKER_THREADS`] workers.
-    ///
-    /// No driver is enabled: both runtimes park idle workers on a condition variable,
-    /// so the scheduler comparison is like for like.
+    /// Whether this contender runs on tokio's runtime.
+    pub fn is_tokio(self) -> bool {
+        matches!(
+            self,
+            Contender::Tokio | Contender::TokioMetrics | Contender::TokioTaskLocal
+        )
+    }
+
+    /// Whether this contender registers a [`NoopHook`].
+    pub fn has_hook(self) -> bool {
+        matches!(self, Contender::HookrtNoop | Contender::HookrtCtxNoop)
+    }
+
+    /// tokio's multi-thread runtime with [`WORKER_THREADS`] workers and no driver.
     pub fn tokio_runtime() -> tokio::runtime::Runtime {
-        Self::tokio_builder()
-            .build()
-            .expect("building tokio's runtime")
+        Self::tokio_runtime_of(Flavor::MultiThread, Drivers::None)
     }
 
     /// As [`Contender::tokio_runtime`], with the time driver enabled (`enable_time()`).
     pub fn tokio_runtime_with_time() -> tokio::runtime::Runtime {
-        Self::tokio_builder()
-            .enable_time()
-            .build()
-            .expect("building tokio's runtime")
+        Self::tokio_runtime_of(Flavor::MultiThread, Drivers::Time)
     }
 
     /// As [`Contender::tokio_runtime`], with the I/O driver enabled (`enable_io()`).
     pub fn tokio_runtime_with_io() -> tokio::runtime::Runtime {
-        Self::tokio_builder()
-            .enable_io()
-            .build()
-            .expect("building tokio's runtime")
+        Self::tokio_runtime_of(Flavor::MultiThread, Drivers::Io)
     }
 
-    fn tokio_builder() -> tokio::runtime::Builder {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(WORKER_THREADS);
-        builder
+    /// tokio's runtime of the given flavour with the given drivers.
+    pub fn tokio_runtime_of(flavor: Flavor, drivers: Drivers) -> tokio::runtime::Runtime {
+        let mut builder = match flavor {
+            Flavor::MultiThread => {
+                let mut builder = tokio::runtime::Builder::new_multi_thread();
+                builder.worker_threads(WORKER_THREADS);
+                builder
+            }
+            Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+        };
+        match drivers {
+            Drivers::None => {}
+            Drivers::Time => {
+                builder.enable_time();
+            }
+            Drivers::Io => {
+                builder.enable_io();
+            }
+        }
+        builder.build().expect("building tokio's runtime")
     }
 
-    /// hookrt's multi-thread runtime with [`WORKER_THREADS`] workers, with a
-    /// [`NoopHook`] registered when this is [`Contender::HookrtNoop`].
+    /// hookrt's multi-thread runtime with [`WORKER_THREADS`] workers and no driver, with
+    /// a [`NoopHook`] registered when [`has_hook`](Contender::has_hook).
     ///
     /// # Panics
     ///
-    /// When called on [`Contender::Tokio`].
+    /// When called on a tokio contender.
     pub fn hookrt_runtime(self) -> hookrt::runtime::Runtime {
-        self.hookrt_builder()
-            .build()
-            .expect("building hookrt's runtime")
+        self.hookrt_runtime_of(Flavor::MultiThread, Drivers::None)
     }
 
     /// As [`Contender::hookrt_runtime`], with the time driver enabled (`enable_time()`).
     ///
     /// # Panics
     ///
-    /// When called on [`Contender::Tokio`].
+    /// When called on a tokio contender.
     pub fn hookrt_runtime_with_time(self) -> hookrt::runtime::Runtime {
-        self.hookrt_builder()
-            .enable_time()
-            .build()
-            .expect("building hookrt's runtime")
+        self.hookrt_runtime_of(Flavor::MultiThread, Drivers::Time)
     }
 
     /// As [`Contender::hookrt_runtime`], with the I/O driver enabled (`enable_io()`).
     ///
     /// # Panics
     ///
-    /// When called on [`Contender::Tokio`].
+    /// When called on a tokio contender.
     pub fn hookrt_runtime_with_io(self) -> hookrt::runtime::Runtime {
-        self.hookrt_builder()
-            .enable_io()
-            .build()
-            .expect("building hookrt's runtime")
+        self.hookrt_runtime_of(Flavor::MultiThread, Drivers::Io)
     }
 
-    fn hookrt_builder(self) -> hookrt::runtime::Builder {
-        let mut builder = hookrt::runtime::Builder::new_multi_thread();
-        builder.worker_threads(WORKER_THREADS);
-        match self {
-            Contender::Tokio => panic!("Contender::Tokio is built by tokio_runtime()"),
-            Contender::Hookrt => {}
-            Contender::HookrtNoop => {
-                builder.hook(NoopHook);
+    /// hookrt's runtime of the given flavour with the given drivers, with a
+    /// [`NoopHook`] registered when [`has_hook`](Contender::has_hook).
+    ///
+    /// # Panics
+    ///
+    /// When called on a tokio contender.
+    pub fn hookrt_runtime_of(self, flavor: Flavor, drivers: Drivers) -> hookrt::runtime::Runtime {
+        assert!(
+            !self.is_tokio(),
+            "{self} runs on tokio: build it with tokio_runtime_of()"
+        );
+        let mut builder = match flavor {
+            Flavor::MultiThread => {
+                let mut builder = hookrt::runtime::Builder::new_multi_thread();
+                builder.worker_threads(WORKER_THREADS);
+                builder
+            }
+            Flavor::CurrentThread => hookrt::runtime::Builder::new_current_thread(),
+        };
+        match drivers {
+            Drivers::None => {}
+            Drivers::Time => {
+                builder.enable_time();
+            }
+            Drivers::Io => {
+                builder.enable_io();
             }
         }
-        builder
+        if self.has_hook() {
+            builder.hook(NoopHook);
+        }
+        builder.build().expect("building hookrt's runtime")
     }
 }
 
@@ -132,7 +213,8 @@ pub struct NoopHook;
 
 impl hookrt::hooks::Hook for NoopHook {}
 
-/// What a workload needs from a runtime. Implemented by tokio's and hookrt's `Runtime`.
+/// What a workload needs from a runtime. Implemented by tokio's and hookrt's `Runtime`,
+/// and by the instrumented variants of `variants.rs`.
 pub trait BenchRuntime: Send + Sync + 'static {
     /// The runtime's `JoinHandle<T>`.
     type JoinHandle<T: Send + 'static>: Future<Output = Result<T, Self::JoinError>>
@@ -157,7 +239,8 @@ pub trait BenchRuntime: Send + Sync + 'static {
         F: Future + Send + 'static,
         F::Output: Send + 'static;
 
-    /// `task::yield_now`.
+    /// One step of a task: `task::yield_now`, and for the context variants a read of
+    /// the context value after it.
     fn yield_now() -> impl Future<Output = ()> + Send;
 }
 
