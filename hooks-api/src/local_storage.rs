@@ -113,8 +113,8 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     fn scope_sync<R>(&self, value: Option<T>, f: impl FnOnce() -> R) -> R {
         let entry = value.map(|v| self.entry(v));
         let (output, entry) = run_with(self.key(), entry, f);
-        if let Some(Ok(value)) = entry.map(|e| e.into_value().downcast::<T>()) {
-            park(value);
+        if let Some(entry) = entry {
+            recycle::<T>(entry);
         }
         output
     }
@@ -149,7 +149,7 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     /// assert_eq!(block_on(greet()), "hello stranger");
     /// ```
     pub fn run<F: Future>(&'static self, value: T, future: F) -> Scoped<F> {
-        self.current_with(Some(value)).run(future)
+        Scoped::with_setting(self.key(), Some(self.entry(value)), recycle::<T>, future)
     }
 
     /// Runs `f` with this storage set to `value`, then restores the previous context
@@ -189,7 +189,7 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     /// assert_eq!(outside, None);
     /// ```
     pub fn exit<F: Future>(&'static self, future: F) -> Scoped<F> {
-        self.current_with(None).run(future)
+        Scoped::with_setting(self.key(), None, recycle::<T>, future)
     }
 
     /// Runs `f` with this storage unset, then restores the previous context (also when
@@ -271,6 +271,13 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
     /// ```
     pub fn with<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
         crate::context::with_current_value(self.key(), f)
+    }
+}
+
+/// Parks the allocation of an entry's value for reuse if nothing else refers to it.
+fn recycle<T: Send + Sync + 'static>(entry: Entry) {
+    if let Ok(value) = entry.into_value().downcast::<T>() {
+        park(value);
     }
 }
 

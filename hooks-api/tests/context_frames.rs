@@ -146,3 +146,40 @@ fn run_sync_values_are_dropped_at_the_end_of_their_scope() {
     drop(kept);
     assert_eq!(DROPS.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn a_snapshot_taken_inside_a_run_future_outlives_it() {
+    use std::future::Future;
+    use std::task::{Poll, Wake, Waker};
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    let waker = Waker::from(Arc::new(Noop));
+    let mut cx = std::task::Context::from_waker(&waker);
+
+    let mut snapshots = Vec::new();
+    // `run` builds on the context current when it is called (as in Node).
+    let mut future = B.run_sync("base".into(), || {
+        Box::pin(A.run(
+            4,
+            std::future::poll_fn(|_| {
+                snapshots.push(Context::current());
+                if snapshots.len() < 3 {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(())
+                }
+            }),
+        ))
+    });
+    while future.as_mut().poll(&mut cx).is_pending() {
+        assert_eq!((a(), b()), (None, None), "restored between polls");
+    }
+    drop(future);
+    assert!(snapshots[0].ptr_eq(&snapshots[2]), "built once, then reused: {snapshots:?}");
+    for snapshot in &snapshots {
+        assert_eq!(snapshot.get(&A).as_deref(), Some(&4));
+        assert_eq!(snapshot.get(&B).as_deref().map(String::as_str), Some("base"));
+    }
+}

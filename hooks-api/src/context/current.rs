@@ -22,7 +22,8 @@
 
 use super::entries::{Entry, FrameBuilder, FrameInner, StorageKey};
 use super::Context;
-use std::cell::{Cell, OnceCell};
+use std::cell::Cell;
+use std::sync::OnceLock;
 use std::sync::Arc;
 
 const BORROWED: usize = 0b01;
@@ -129,7 +130,8 @@ fn replace(new: Raw) -> Raw {
         .unwrap_or(Raw::EMPTY)
 }
 
-/// One `LocalStorage::run_sync` setting, on that call's stack.
+/// One `LocalStorage` setting on top of a base context: on a `run_sync` call's stack,
+/// or inside a `LocalStorage::run` future (see [`StackNode::enter_on`]).
 pub(crate) struct StackNode {
     parent: Raw,
     key: StorageKey,
@@ -137,10 +139,39 @@ pub(crate) struct StackNode {
     entry: Option<Entry>,
     depth: u32,
     /// The whole context as a heap frame, built the first time someone captures it.
-    promoted: OnceCell<Context>,
+    promoted: OnceLock<Context>,
 }
 
 impl StackNode {
+    /// A setting that is not entered yet.
+    pub(crate) fn detached(key: StorageKey, entry: Option<Entry>) -> StackNode {
+        StackNode {
+            parent: Raw::EMPTY,
+            key,
+            entry,
+            depth: 0,
+            promoted: OnceLock::new(),
+        }
+    }
+
+    /// Makes this setting, on top of `base`, the current context until the guard drops.
+    /// `base` must be the same context at every call (the captured frame is cached).
+    ///
+    /// # Safety
+    ///
+    /// Neither `self` nor `base` may move or be dropped until the guard is dropped.
+    #[inline]
+    pub(crate) unsafe fn enter_on(&mut self, base: &Context) -> ContextGuard {
+        self.parent = Raw::borrowed(base);
+        // SAFETY: forwarded to the caller.
+        unsafe { ContextGuard::enter_raw(Raw::stack(self)) }
+    }
+
+    /// Takes the setting's entry out (to reuse its value's allocation).
+    pub(crate) fn take_entry(&mut self) -> Option<Entry> {
+        self.entry.take()
+    }
+
     fn promoted(&self) -> &Context {
         self.promoted.get_or_init(|| {
             let mut builder = FrameBuilder::default();
@@ -300,12 +331,10 @@ pub(crate) fn run_with<R>(
         return (context.run_sync(f), None);
     }
     let mut node = StackNode {
-        parent,
-        key,
-        entry,
         depth,
-        promoted: OnceCell::new(),
+        ..StackNode::detached(key, entry)
     };
+    node.parent = parent;
     let output = {
         // SAFETY: `node` outlives the guard (declared before it, dropped after it).
         let _guard = unsafe { ContextGuard::enter_raw(Raw::stack(&node)) };

@@ -9,7 +9,7 @@ mod current;
 mod entries;
 mod value_pool;
 
-pub(crate) use current::{current_with, run_with, ContextGuard};
+pub(crate) use current::{current_with, run_with, ContextGuard, StackNode};
 pub(crate) use current::{get as get_current, with_value as with_current_value};
 pub(crate) use entries::{Entry, StorageKey};
 pub(crate) use value_pool::{new_arc, park};
@@ -257,16 +257,60 @@ impl fmt::Debug for Context {
 /// borrows the `Scoped`'s own frame while it polls).
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Scoped<F> {
+    /// The context the future runs in (with `setting` on top, if any).
     context: Context,
+    /// `LocalStorage::run`'s one setting: entered as a node on top of `context` at each
+    /// poll, so no heap frame is built unless the context is captured inside.
+    setting: Option<Setting>,
     /// Structurally pinned: never moved out of, and dropped in place by `Drop`.
     future: ManuallyDrop<F>,
+}
+
+/// A `LocalStorage::run` setting, and how to hand its value's allocation back.
+struct Setting {
+    node: StackNode,
+    recycle: fn(Entry),
 }
 
 impl<F> Scoped<F> {
     fn new(context: Context, future: F) -> Scoped<F> {
         Scoped {
             context,
+            setting: None,
             future: ManuallyDrop::new(future),
+        }
+    }
+
+    /// `future` in the current context with `key` set to `entry` (`None`: unset);
+    /// `recycle` receives the entry back when the future is dropped.
+    pub(crate) fn with_setting(
+        key: StorageKey,
+        entry: Option<Entry>,
+        recycle: fn(Entry),
+        future: F,
+    ) -> Scoped<F> {
+        Scoped {
+            context: Context::current(),
+            setting: Some(Setting {
+                node: StackNode::detached(key, entry),
+                recycle,
+            }),
+            future: ManuallyDrop::new(future),
+        }
+    }
+
+    /// Makes this future's context current until the guard drops.
+    ///
+    /// # Safety
+    ///
+    /// `self` must not move, and `context`/`setting` must not be dropped or replaced,
+    /// until the guard is dropped (except as `poll` does after `take_entered`).
+    unsafe fn enter(&mut self) -> ContextGuard {
+        match &mut self.setting {
+            // SAFETY: forwarded to the caller.
+            Some(setting) => unsafe { setting.node.enter_on(&self.context) },
+            // SAFETY: forwarded to the caller.
+            None => unsafe { ContextGuard::enter_borrowed(&self.context) },
         }
     }
 }
@@ -280,16 +324,18 @@ impl<F: Future> Future for Scoped<F> {
         // future in place. `context` is not pinned and is only reassigned, which is fine
         // because `Context: Unpin`.
         let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: `this.context` is only replaced below by `take_entered`'s context,
-        // which the guard then borrows instead; the frame it borrows lives until the
-        // guard is dropped at the end of this function.
-        let mut restore = unsafe { ContextGuard::enter_borrowed(&this.context) };
+        // SAFETY: `this` is pinned (it does not move during the poll); `context` and
+        // `setting` are only replaced below after `take_entered`, when the guard borrows
+        // the entered context instead, which lives on in `this.context`.
+        let mut restore = unsafe { this.enter() };
         // SAFETY: see above; `this.future` stays where the pinned `Scoped` put it.
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         let output = future.poll(cx);
         // Keep an `enter_with` made during this poll for the later polls.
+        // (It was built on top of the setting, so it replaces both.)
         if let Some(entered) = restore.take_entered() {
             this.context = entered;
+            this.setting = None;
         }
         drop(restore);
         output
@@ -298,11 +344,19 @@ impl<F: Future> Future for Scoped<F> {
 
 impl<F> Drop for Scoped<F> {
     fn drop(&mut self) {
-        // SAFETY: `self.context` is not touched until the guard is dropped.
-        let _restore = unsafe { ContextGuard::enter_borrowed(&self.context) };
-        // SAFETY: `future` is dropped exactly once, here, and never used afterwards; it
-        // is dropped in place, which honours the pinning guarantee.
-        unsafe { ManuallyDrop::drop(&mut self.future) }
+        {
+            // SAFETY: `self` is being dropped in place; nothing is replaced until the
+            // guard is dropped at the end of this block.
+            let _restore = unsafe { self.enter() };
+            // SAFETY: `future` is dropped exactly once, here, and never used afterwards;
+            // it is dropped in place, which honours the pinning guarantee.
+            unsafe { ManuallyDrop::drop(&mut self.future) }
+        }
+        if let Some(setting) = &mut self.setting {
+            if let Some(entry) = setting.node.take_entry() {
+                (setting.recycle)(entry);
+            }
+        }
     }
 }
 
