@@ -177,9 +177,15 @@ fn a_snapshot_taken_inside_a_run_future_outlives_it() {
         assert_eq!((a(), b()), (None, None), "restored between polls");
     }
     drop(future);
-    assert!(snapshots[0].ptr_eq(&snapshots[2]), "built once, then reused: {snapshots:?}");
+    assert!(
+        snapshots[0].ptr_eq(&snapshots[2]),
+        "built once, then reused: {snapshots:?}"
+    );
     for snapshot in &snapshots {
         assert_eq!(snapshot.get(&A).as_deref(), Some(&4));
-        assert_eq!(snapshot.get(&B).as_deref().map(String::as_str), Some("base"));
+        assert_eq!(
+            snapshot.get(&B).as_deref().map(String::as_str),
+            Some("base")
+        );
     }
 }

@@ -23,8 +23,8 @@
 use super::entries::{Entry, FrameBuilder, FrameInner, StorageKey};
 use super::Context;
 use std::cell::Cell;
-use std::sync::OnceLock;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 const BORROWED: usize = 0b01;
 const STACK: usize = 0b10;
