@@ -23,8 +23,7 @@
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
 use hookrt_benches::{
-    task_monitor, timing, BenchRuntime, Contender, Drivers, Flavor, Request, REQUEST,
-    TOKIO_REQUEST,
+    task_monitor, timing, BenchRuntime, Contender, Drivers, Flavor, Request, REQUEST, TOKIO_REQUEST,
 };
 use std::future::Future;
 use std::hint::black_box;

@@ -2,6 +2,7 @@
 
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
 /// One bar: a label, a ratio, and the category that colours it.
@@ -116,16 +117,16 @@ pub(crate) fn draw(path: &Path, title: &str, bars: &[Bar]) -> Result<(), String>
             Text::new(
                 format!(" {:.2}", bar.ratio),
                 (bar.ratio, SegmentValue::CenterOf(n - 1 - i)),
-                ("sans-serif", 12).into_font().color(&BLACK),
+                ("sans-serif", 12)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
             )
         }))
         .map_err(|e| e.to_string())?;
     chart
         .draw_series(std::iter::once(PathElement::new(
-            vec![
-                (1.0, SegmentValue::Exact(0)),
-                (1.0, SegmentValue::Exact(n)),
-            ],
+            vec![(1.0, SegmentValue::Exact(0)), (1.0, SegmentValue::Exact(n))],
             BLACK.stroke_width(1),
         )))
         .map_err(|e| e.to_string())?;

@@ -11,7 +11,11 @@ pub(crate) fn describe(load_average: &str, node_versions: &[String]) -> String {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim()))
+        .find_map(|l| {
+            l.strip_prefix("model name")?
+                .split_once(':')
+                .map(|(_, v)| v.trim())
+        })
         .unwrap_or("unknown")
         .to_owned();
     let logical = cpuinfo
@@ -63,8 +67,15 @@ pub(crate) fn describe(load_average: &str, node_versions: &[String]) -> String {
         "- cores: {logical} logical ({available} available to this process)"
     );
     let _ = writeln!(out, "- memory: {memory}");
-    let _ = writeln!(out, "- OS: {os}, Linux {kernel} ({})", std::env::consts::ARCH);
-    let _ = writeln!(out, "- load average (1, 5, 15 min) before the run: {load_average}");
+    let _ = writeln!(
+        out,
+        "- OS: {os}, Linux {kernel} ({})",
+        std::env::consts::ARCH
+    );
+    let _ = writeln!(
+        out,
+        "- load average (1, 5, 15 min) before the run: {load_average}"
+    );
     let _ = writeln!(out, "- rustc: {rustc}");
     let _ = writeln!(out, "- node: {node}");
     out

@@ -144,7 +144,10 @@ fn main() -> ExitCode {
     };
     let memory: Option<Value> = read_json(&memory_json);
     let nodes: Vec<NodeRun> = read_json(&node_json)
-        .and_then(|v: Value| v.as_array().map(|a| a.iter().filter_map(node_from_json).collect()))
+        .and_then(|v: Value| {
+            v.as_array()
+                .map(|a| a.iter().filter_map(node_from_json).collect())
+        })
         .unwrap_or_default();
 
     let mut tables = String::new();

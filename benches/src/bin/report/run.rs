@@ -69,7 +69,15 @@ pub(crate) fn criterion_bench(bench: &str, quick: bool) -> io::Result<()> {
 pub(crate) fn memory(out: &Path) -> io::Result<()> {
     let mut command = Command::new(cargo());
     command
-        .args(["run", "-q", "-p", "hookrt-benches", "--release", "--bin", "memory"])
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "hookrt-benches",
+            "--release",
+            "--bin",
+            "memory",
+        ])
         .arg("--")
         .arg("--out")
         .arg(out);

@@ -41,7 +41,11 @@ pub(crate) const SECTIONS: [Section; 6] = [
     },
     Section {
         title: "Time (multi-thread, time driver)",
-        groups: &["timer_insert_cancel", "sleeps_10k_concurrent", "timeout_ready"],
+        groups: &[
+            "timer_insert_cancel",
+            "sleeps_10k_concurrent",
+            "timeout_ready",
+        ],
     },
     Section {
         title: "Net (multi-thread, I/O driver, loopback TCP)",
@@ -235,7 +239,11 @@ pub(crate) fn node_table(out: &mut String, results: &Results, nodes: &[NodeRun])
          |---|---:|---:|---:|---:|\n",
     );
     if let Some(plain) = results.median("fanout", "hookrt") {
-        let r = |f: &str| results.median("fanout", f).map(|d| d.as_secs_f64() / plain.as_secs_f64());
+        let r = |f: &str| {
+            results
+                .median("fanout", f)
+                .map(|d| d.as_secs_f64() / plain.as_secs_f64())
+        };
         let _ = writeln!(
             out,
             "| hookrt | {} | {} | {} | {} |",
