@@ -1,11 +1,11 @@
 //! `HookSet`: the immutable list of hooks a runtime dispatches to, with panic guards.
 
 use crate::{AsyncId, Hook, Resource};
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// What happens when a hook panics.
@@ -34,13 +34,75 @@ pub struct HookSet {
 struct Inner {
     slots: Box<[Slot]>,
     on_panic: HookPanic,
+    /// The union of every slot's `interest`: an event no hook implements is skipped
+    /// before the slots are looked at.
+    interest: AtomicU8,
+}
+
+/// The six events, as interest bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    Init,
+    Before,
+    After,
+    Resolve,
+    Destroy,
+    Wake,
+}
+
+impl Event {
+    const ALL: u8 = 0b11_1111;
+
+    #[inline]
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Event::Init => "init",
+            Event::Before => "before",
+            Event::After => "after",
+            Event::Resolve => "resolve",
+            Event::Destroy => "destroy",
+            Event::Wake => "wake",
+        }
+    }
+}
+
+thread_local! {
+    /// Set by the default (empty) body of every `Hook` method to the type of the hook it
+    /// ran for, read and cleared by the dispatcher right after the call: how a hook's
+    /// unimplemented methods are found. The type is compared with the registered
+    /// hook's, so a hook that forwards to other hooks (a composite, a filter) is never
+    /// mistaken for one that does not implement the method.
+    static DEFAULT_RAN: Cell<Option<TypeId>> = const { Cell::new(None) };
+}
+
+/// Called by the default bodies of [`Hook`]'s methods.
+pub(crate) fn default_method_ran<H: ?Sized + 'static>() {
+    let _ = DEFAULT_RAN.try_with(|ran| ran.set(Some(TypeId::of::<H>())));
+}
+
+/// Called by the pure forwarding impls (`Arc<H>`, `Box<H>`): the inner hook's default
+/// ran, so the wrapper does not implement the method either.
+pub(crate) fn relay_default<Inner: ?Sized + 'static, Wrapper: ?Sized + 'static>() {
+    let _ = DEFAULT_RAN.try_with(|ran| {
+        if ran.get() == Some(TypeId::of::<Inner>()) {
+            ran.set(Some(TypeId::of::<Wrapper>()));
+        }
+    });
 }
 
 struct Slot {
     hook: Box<dyn Hook>,
     type_name: &'static str,
-    /// Set once the hook has panicked; it is skipped from then on.
-    disabled: AtomicBool,
+    /// The registered hook's type (see `DEFAULT_RAN`).
+    type_id: TypeId,
+    /// The events this hook still receives (one bit per event). A bit is cleared when
+    /// the hook turns out not to implement that method (its default body ran), and all
+    /// bits when it panics and is disabled.
+    interest: AtomicU8,
 }
 
 /// Collects hooks for a [`HookSet`].
@@ -61,7 +123,8 @@ impl HookSetBuilder {
         self.slots.push(Slot {
             hook: Box::new(hook),
             type_name: std::any::type_name::<H>(),
-            disabled: AtomicBool::new(false),
+            interest: AtomicU8::new(Event::ALL),
+            type_id: TypeId::of::<H>(),
         });
         self
     }
@@ -92,6 +155,7 @@ impl HookSetBuilder {
             inner: Some(Arc::new(Inner {
                 slots: slots.into_boxed_slice(),
                 on_panic: self.on_panic,
+                interest: AtomicU8::new(Event::ALL),
             })),
         }
     }
@@ -172,10 +236,19 @@ impl HookSet {
     }
 
     /// Dispatches [`Hook::init`].
+    /// Whether some hook of the set implements `wake`: a scheduler skips working out
+    /// who woke a task when nobody will be told.
+    #[inline]
+    pub fn wants_wake(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_some_and(|i| i.interest.load(Ordering::Relaxed) & Event::Wake.bit() != 0)
+    }
+
     #[inline]
     pub fn init(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch("init", |h| h.init(r));
+            inner.dispatch(Event::Init, |h| h.init(r));
         }
     }
 
@@ -183,7 +256,7 @@ impl HookSet {
     #[inline]
     pub fn before(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch("before", |h| h.before(r));
+            inner.dispatch(Event::Before, |h| h.before(r));
         }
     }
 
@@ -191,7 +264,7 @@ impl HookSet {
     #[inline]
     pub fn after(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch("after", |h| h.after(r));
+            inner.dispatch(Event::After, |h| h.after(r));
         }
     }
 
@@ -199,7 +272,7 @@ impl HookSet {
     #[inline]
     pub fn resolve(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch("resolve", |h| h.resolve(r));
+            inner.dispatch(Event::Resolve, |h| h.resolve(r));
         }
     }
 
@@ -207,7 +280,7 @@ impl HookSet {
     #[inline]
     pub fn destroy(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch("destroy", |h| h.destroy(r));
+            inner.dispatch(Event::Destroy, |h| h.destroy(r));
         }
     }
 
@@ -215,22 +288,49 @@ impl HookSet {
     #[inline]
     pub fn wake(&self, r: &Resource<'_>, by: AsyncId) {
         if let Some(inner) = &self.inner {
-            inner.dispatch("wake", |h| h.wake(r, by));
+            inner.dispatch(Event::Wake, |h| h.wake(r, by));
         }
     }
 }
 
 impl Inner {
-    fn dispatch(&self, event: &'static str, call: impl Fn(&dyn Hook)) {
+    #[inline]
+    fn dispatch(&self, event: Event, call: impl Fn(&dyn Hook)) {
+        if self.interest.load(Ordering::Relaxed) & event.bit() == 0 {
+            return; // no hook implements this event: one load and a branch
+        }
+        self.dispatch_to_slots(event, call);
+    }
+
+    fn dispatch_to_slots(&self, event: Event, call: impl Fn(&dyn Hook)) {
         for slot in self.slots.iter() {
-            if slot.disabled.load(Ordering::Relaxed) {
+            if slot.interest.load(Ordering::Relaxed) & event.bit() == 0 {
                 continue;
             }
+            // Cleared first: a default body run outside the dispatcher (a hook calling
+            // another hook's method directly) must not be read as this call's.
+            let _ = DEFAULT_RAN.try_with(|ran| ran.set(None));
             let outcome = catch_unwind(AssertUnwindSafe(|| call(&*slot.hook)));
+            let default_ran = DEFAULT_RAN.try_with(Cell::take).ok().flatten();
+            if default_ran == Some(slot.type_id) {
+                // The hook does not implement this method: stop calling it (Node only
+                // calls the callbacks a hook provides).
+                slot.interest.fetch_and(!event.bit(), Ordering::Relaxed);
+                self.recompute_interest();
+            }
             if let Err(payload) = outcome {
-                self.on_hook_panic(slot, event, payload);
+                self.on_hook_panic(slot, event.name(), payload);
             }
         }
+    }
+
+    /// The union of the slots' interests.
+    fn recompute_interest(&self) {
+        let union = self
+            .slots
+            .iter()
+            .fold(0, |acc, slot| acc | slot.interest.load(Ordering::Relaxed));
+        self.interest.store(union, Ordering::Relaxed);
     }
 
     #[cold]
@@ -248,7 +348,8 @@ impl Inner {
             HookPanic::Disable => {
                 // Only the first panic is reported: the hook is skipped afterwards, and a
                 // racing panic on another thread loses the swap.
-                if !slot.disabled.swap(true, Ordering::Relaxed) {
+                if slot.interest.swap(0, Ordering::Relaxed) != 0 {
+                    self.recompute_interest();
                     eprintln!(
                         "hookrt: hook `{}` panicked in `{event}`: {message}; the hook is \
                          disabled and the runtime goes on (use \
@@ -339,8 +440,93 @@ mod tests {
         set.init(&r);
         assert_eq!(counts.0.load(Ordering::Relaxed), 2);
         let inner = set.inner.as_ref().unwrap();
-        assert!(inner.slots[0].disabled.load(Ordering::Relaxed));
-        assert!(!inner.slots[1].disabled.load(Ordering::Relaxed));
+        assert_eq!(
+            inner.slots[0].interest.load(Ordering::Relaxed),
+            0,
+            "disabled"
+        );
+        assert_ne!(inner.slots[1].interest.load(Ordering::Relaxed), 0);
+    }
+
+    #[derive(Default)]
+    struct InitOnly(AtomicUsize);
+    impl Hook for InitOnly {
+        fn init(&self, _r: &Resource<'_>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Forwards `init` and `before` to two hooks, like a composite or a filter would.
+    struct Both(Arc<InitOnly>, Arc<Counts>);
+    impl Hook for Both {
+        fn init(&self, r: &Resource<'_>) {
+            self.0.init(r);
+            self.1.init(r);
+        }
+        fn before(&self, r: &Resource<'_>) {
+            self.0.before(r); // InitOnly's default `before` runs
+            self.1.before(r);
+        }
+    }
+
+    fn interest(set: &HookSet, slot: usize) -> u8 {
+        set.inner.as_ref().unwrap().slots[slot]
+            .interest
+            .load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn methods_a_hook_does_not_implement_stop_being_called() {
+        struct Noop;
+        impl Hook for Noop {}
+        let init_only = Arc::new(InitOnly::default());
+        let set = HookSetBuilder::new()
+            .hook(Noop)
+            .hook(init_only.clone())
+            .build();
+        let ctx = Context::empty();
+        let r = Resource::new(AsyncId::allocate(), AsyncId::ROOT, ResourceKind::Task, &ctx);
+        assert!(set.wants_wake());
+        for _ in 0..3 {
+            set.init(&r);
+            set.before(&r);
+            set.after(&r);
+            set.wake(&r, AsyncId::ROOT);
+        }
+        assert_eq!(init_only.0.load(Ordering::Relaxed), 3);
+        assert_eq!(
+            interest(&set, 0),
+            Event::ALL & !0b10_0111,
+            "noop: only unseen events"
+        );
+        assert_eq!(
+            interest(&set, 1),
+            Event::ALL & !0b10_0110,
+            "Arc<InitOnly>: init + unseen"
+        );
+        assert!(!set.wants_wake());
+    }
+
+    #[test]
+    fn a_forwarding_hook_keeps_its_interest() {
+        let init_only = Arc::new(InitOnly::default());
+        let counts = Arc::new(Counts::default());
+        let set = HookSetBuilder::new()
+            .hook(Both(init_only.clone(), counts.clone()))
+            .build();
+        let ctx = Context::empty();
+        let r = Resource::new(AsyncId::allocate(), AsyncId::ROOT, ResourceKind::Task, &ctx);
+        for _ in 0..3 {
+            set.init(&r);
+            set.before(&r);
+        }
+        assert_eq!(init_only.0.load(Ordering::Relaxed), 3);
+        assert_eq!(counts.0.load(Ordering::Relaxed), 3);
+        assert_eq!(
+            interest(&set, 0),
+            Event::ALL,
+            "Both implements init and before"
+        );
     }
 
     #[test]

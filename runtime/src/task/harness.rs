@@ -262,7 +262,7 @@ pub(super) unsafe fn waker_execution<F: Future, S: Schedule>(ptr: NonNull<Header
     // SAFETY: per the function contract.
     let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
     let hooks = harness.hooks();
-    if !hooks.is_empty() && hooks.is_current() {
+    if hooks.wants_wake() && hooks.is_current() {
         hookrt_hooks::execution_async_id()
     } else {
         // No hook will read it, or the waking thread works for another runtime.
