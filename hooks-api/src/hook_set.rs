@@ -235,7 +235,6 @@ impl HookSet {
         HookSetGuard { previous }
     }
 
-    /// Dispatches [`Hook::init`].
     /// Whether some hook of the set implements `wake`: a scheduler skips working out
     /// who woke a task when nobody will be told.
     #[inline]
@@ -245,6 +244,7 @@ impl HookSet {
             .is_some_and(|i| i.interest.load(Ordering::Relaxed) & Event::Wake.bit() != 0)
     }
 
+    /// Dispatches [`Hook::init`].
     #[inline]
     pub fn init(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
