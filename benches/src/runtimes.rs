@@ -5,6 +5,7 @@
 //! (`tokio+metrics`, `tokio+task_local`, `hookrt+ctx`) are thin wrappers in
 //! `variants.rs` that add their wrapper or context to every spawn.
 
+use hookrt::hooks::{AsyncId, Hook, Resource};
 use std::fmt;
 use std::future::Future;
 
@@ -207,11 +208,28 @@ impl fmt::Display for Contender {
     }
 }
 
-/// A hook that implements nothing: every event reaches it and returns at once.
+/// A hook whose six methods are all implemented with empty bodies: every event is
+/// dispatched to it and returns at once (as Node calls the five empty callbacks of an
+/// enabled `createHook`).
+///
+/// Each method is written out on purpose: hookrt skips the events whose method a hook
+/// leaves at its default, so `impl Hook for NoopHook {}` would measure nothing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoopHook;
 
-impl hookrt::hooks::Hook for NoopHook {}
+impl Hook for NoopHook {
+    fn init(&self, _r: &Resource<'_>) {}
+
+    fn before(&self, _r: &Resource<'_>) {}
+
+    fn after(&self, _r: &Resource<'_>) {}
+
+    fn resolve(&self, _r: &Resource<'_>) {}
+
+    fn destroy(&self, _r: &Resource<'_>) {}
+
+    fn wake(&self, _r: &Resource<'_>, _by: AsyncId) {}
+}
 
 /// What a workload needs from a runtime. Implemented by tokio's and hookrt's `Runtime`,
 /// and by the instrumented variants of `variants.rs`.

@@ -235,7 +235,7 @@ fn markdown(
         "\nEvery ratio is of criterion medians measured in the same process run, on \
          runtimes with the same worker count and drivers; below 1.00 means faster (or \
          smaller) than the baseline after the slash. `hookrt+noop` has one registered hook \
-         with empty methods; `hookrt+ctx` a `LocalStorage` value in context, read at every \
+         implementing all six methods with empty bodies (every event dispatched); `hookrt+ctx` a `LocalStorage` value in context, read at every \
          step; `tokio+metrics` wraps every spawned future in tokio-metrics' \
          `TaskMonitor::instrument`; `tokio+task_local` scopes a `task_local!` around \
          every spawned future. `benches/README.md` describes each workload.\n\n",
