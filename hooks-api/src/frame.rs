@@ -31,6 +31,7 @@ thread_local! {
 /// The id of the resource whose code is running on this thread (Node's
 /// `executionAsyncId()`): the task being polled, the timer or socket being dispatched,
 /// the `AsyncResource` in scope; [`AsyncId::ROOT`] outside any resource.
+#[inline]
 pub fn execution_async_id() -> AsyncId {
     FRAME
         .try_with(|f| f.execution.get())
@@ -39,6 +40,7 @@ pub fn execution_async_id() -> AsyncId {
 
 /// The trigger id of the running resource (Node's `triggerAsyncId()`): the execution
 /// that created it; [`AsyncId::ROOT`] outside any resource.
+#[inline]
 pub fn trigger_async_id() -> AsyncId {
     FRAME.try_with(|f| f.trigger.get()).unwrap_or(AsyncId::ROOT)
 }

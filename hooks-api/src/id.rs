@@ -47,6 +47,7 @@ impl AsyncId {
     ///
     /// Each thread reserves ids in blocks from one global counter, so ids from one
     /// thread increase, while ids from different threads interleave only by block.
+    #[inline]
     pub fn allocate() -> AsyncId {
         let raw = LOCAL_BLOCK
             .try_with(|block| {
@@ -67,6 +68,7 @@ impl AsyncId {
     }
 
     /// The id as a number (`1` for [`AsyncId::ROOT`]).
+    #[inline]
     pub const fn as_u64(self) -> u64 {
         self.0.get()
     }
@@ -75,6 +77,7 @@ impl AsyncId {
     ///
     /// This is for hooks that store ids as plain integers (in an atomic, say); it does
     /// not allocate, so the result is only meaningful for a number that came from an id.
+    #[inline]
     pub const fn from_u64(raw: u64) -> Option<AsyncId> {
         match NonZeroU64::new(raw) {
             Some(n) => Some(AsyncId(n)),
@@ -83,6 +86,7 @@ impl AsyncId {
     }
 
     /// Whether this is [`AsyncId::ROOT`].
+    #[inline]
     pub const fn is_root(self) -> bool {
         self.0.get() == 1
     }

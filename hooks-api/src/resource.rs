@@ -28,6 +28,7 @@ pub struct Resource<'a> {
 impl<'a> Resource<'a> {
     /// A view with no name and no location. Drivers and tests build views with this;
     /// hooks only read them.
+    #[inline]
     pub fn new(
         id: AsyncId,
         trigger_id: AsyncId,
@@ -45,44 +46,52 @@ impl<'a> Resource<'a> {
     }
 
     /// The same view with a name (a task builder's name, say).
+    #[inline]
     pub fn with_name(self, name: Option<&'a str>) -> Resource<'a> {
         Resource { name, ..self }
     }
 
     /// The same view with the source location that created the resource.
+    #[inline]
     pub fn with_location(self, location: Option<&'static Location<'static>>) -> Resource<'a> {
         Resource { location, ..self }
     }
 
     /// The resource's id.
+    #[inline]
     pub fn id(&self) -> AsyncId {
         self.id
     }
 
     /// The execution that created the resource (Node's `triggerAsyncId`):
     /// [`AsyncId::ROOT`] when it was created outside any resource.
+    #[inline]
     pub fn trigger_id(&self) -> AsyncId {
         self.trigger_id
     }
 
     /// The kind of the resource.
+    #[inline]
     pub fn kind(&self) -> ResourceKind {
         self.kind
     }
 
     /// The name given to the resource (`task::Builder::name`), if any.
+    #[inline]
     pub fn name(&self) -> Option<&'a str> {
         self.name
     }
 
     /// Where in the source the resource was created (`spawn`, `sleep`, `connect` are
     /// `#[track_caller]`), if known.
+    #[inline]
     pub fn location(&self) -> Option<&'static Location<'static>> {
         self.location
     }
 
     /// The resource's async context: for a task its own frame, for any other resource
     /// the frame that was current when it was created.
+    #[inline]
     pub fn context(&self) -> &'a Context {
         self.context
     }
