@@ -219,3 +219,4 @@ pub fn check_flavors(body: impl Fn(Flavor, &Runtime, &Recorder)) {
         assert!(report.is_balanced(), "on {flavor:?}:\n{report}");
     }
 }
+pub mod net;
