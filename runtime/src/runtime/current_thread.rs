@@ -163,9 +163,15 @@ impl Handle {
             return Some(task);
         }
         drop(remote);
-        let mut deferred = std::mem::take(&mut core.deferred).into_iter();
-        let task = deferred.next();
-        core.queue.extend(deferred);
+        // The list keeps its allocation: yield-heavy loads refill it every round.
+        let mut deferred = std::mem::take(&mut core.deferred);
+        let task = {
+            let mut tasks = deferred.drain(..);
+            let task = tasks.next();
+            core.queue.extend(tasks);
+            task
+        };
+        core.deferred = deferred;
         task
     }
 

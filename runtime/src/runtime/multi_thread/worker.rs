@@ -207,13 +207,19 @@ impl WorkerContext {
         if core.deferred.is_empty() {
             return None;
         }
-        let mut deferred = std::mem::take(&mut core.deferred).into_iter();
-        let first = deferred.next();
-        let mut queued = false;
-        for task in deferred {
-            core.run_queue.push(task);
-            queued = true;
-        }
+        // The list keeps its allocation: yield-heavy loads refill it every round.
+        let mut deferred = std::mem::take(&mut core.deferred);
+        let (first, queued) = {
+            let mut tasks = deferred.drain(..);
+            let first = tasks.next();
+            let mut queued = false;
+            for task in tasks {
+                core.run_queue.push(task);
+                queued = true;
+            }
+            (first, queued)
+        };
+        core.deferred = deferred;
         if queued {
             self.handle.notify_parked();
         }
