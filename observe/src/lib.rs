@@ -94,6 +94,12 @@
 //!   let rows = hookrt_observe::timed("db.query", query()).await;
 //!   # }
 //!   ```
+//!
+//! - [`trace_context`]: W3C Trace Context (`traceparent`, `tracestate`) so a trace
+//!   crosses services: strict parsing, [`TRACE_CONTEXT`](trace_context::TRACE_CONTEXT)
+//!   as async context, and [`inject`](trace_context::inject) /
+//!   [`extract`](trace_context::extract) for `http::HeaderMap` (a malformed incoming
+//!   header starts a new trace and is counted, never an error).
 
 mod correlation;
 mod flow;
@@ -105,6 +111,7 @@ mod shard;
 mod site;
 mod stats;
 mod timed;
+pub mod trace_context;
 
 pub use correlation::{Correlation, CorrelationFields};
 pub use flow::{FlowEvent, FlowKind, FlowRecorder, DEFAULT_CAPACITY};
