@@ -47,9 +47,10 @@ where
 {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let accept = hookrt::task::Builder::new()
-        .name(name)
-        .spawn(serve(listener, max_connections, handler))?;
+    let accept =
+        hookrt::task::Builder::new()
+            .name(name)
+            .spawn(serve(listener, max_connections, handler))?;
     Ok((addr, accept))
 }
 
@@ -101,7 +102,11 @@ impl Client {
     }
 
     /// `GET path` with `headers`; returns the status code and the body as text.
-    pub async fn get(&mut self, path: &str, headers: &[(&str, &str)]) -> Result<(u16, String), Error> {
+    pub async fn get(
+        &mut self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, String), Error> {
         let mut req = hyper::Request::get(path);
         for (name, value) in headers {
             req = req.header(*name, *value);

@@ -27,7 +27,8 @@ static TRACE: LocalStorage<Trace> = LocalStorage::named("trace");
 static EVENTS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
 fn event(msg: &str) {
-    let (id, service) = TRACE.with(|t| t.map_or(("-".into(), "?"), |t| (t.trace_id.clone(), t.service)));
+    let (id, service) =
+        TRACE.with(|t| t.map_or(("-".into(), "?"), |t| (t.trace_id.clone(), t.service)));
     if let Ok(mut e) = EVENTS.lock() {
         e.push((id, format!("{service:<8} {msg}")));
     }
@@ -35,14 +36,22 @@ fn event(msg: &str) {
 
 /// The callee: continues the caller's trace from the header.
 async fn backend(req: Request) -> Response {
-    let trace_id = http::header(&req, "x-trace-id").unwrap_or("none").to_owned();
+    let trace_id = http::header(&req, "x-trace-id")
+        .unwrap_or("none")
+        .to_owned();
     let what = req.uri().path().to_owned();
     TRACE
-        .run(Trace { trace_id, service: "backend" }, async move {
-            sleep(Duration::from_millis(1)).await;
-            event(&format!("served {what}"));
-            http::text("42")
-        })
+        .run(
+            Trace {
+                trace_id,
+                service: "backend",
+            },
+            async move {
+                sleep(Duration::from_millis(1)).await;
+                event(&format!("served {what}"));
+                http::text("42")
+            },
+        )
         .await
 }
 
@@ -51,23 +60,29 @@ async fn frontend(backend_addr: SocketAddr, req: Request, next: Arc<AtomicU64>) 
     let trace_id = format!("trace-{:04}", next.fetch_add(1, Ordering::Relaxed));
     let path = req.uri().path().to_owned();
     TRACE
-        .run(Trace { trace_id, service: "frontend" }, async move {
-            event(&format!("received {path}"));
-            for call in ["/price", "/stock"] {
-                // Outgoing call: read the current trace and put it in the header.
-                let id = TRACE.get().map(|t| t.trace_id.clone()).unwrap_or_default();
-                let answer = match Client::connect(backend_addr).await {
-                    Ok(mut c) => {
-                        let r = c.get(call, &[("x-trace-id", &id)]).await;
-                        let _ = c.close().await;
-                        r.map(|(_, body)| body).unwrap_or_default()
-                    }
-                    Err(_) => String::new(),
-                };
-                event(&format!("{call} answered {answer}"));
-            }
-            http::text("done")
-        })
+        .run(
+            Trace {
+                trace_id,
+                service: "frontend",
+            },
+            async move {
+                event(&format!("received {path}"));
+                for call in ["/price", "/stock"] {
+                    // Outgoing call: read the current trace and put it in the header.
+                    let id = TRACE.get().map(|t| t.trace_id.clone()).unwrap_or_default();
+                    let answer = match Client::connect(backend_addr).await {
+                        Ok(mut c) => {
+                            let r = c.get(call, &[("x-trace-id", &id)]).await;
+                            let _ = c.close().await;
+                            r.map(|(_, body)| body).unwrap_or_default()
+                        }
+                        Err(_) => String::new(),
+                    };
+                    event(&format!("{call} answered {answer}"));
+                }
+                http::text("done")
+            },
+        )
         .await
 }
 

@@ -26,7 +26,13 @@ fn flags_for(user: u64) -> Flags {
 }
 
 fn current() -> Flags {
-    FLAGS.get().map_or(Flags { new_pricing: false, fast_search: false }, |f| *f)
+    FLAGS.get().map_or(
+        Flags {
+            new_pricing: false,
+            fast_search: false,
+        },
+        |f| *f,
+    )
 }
 
 /// Deep in the pricing code, on the blocking pool: reads the flag itself.
@@ -54,7 +60,9 @@ async fn search() -> &'static str {
 /// The handler: sees nothing of the flags, its callees read them.
 async fn handle() -> (u64, &'static str, Flags) {
     let how = hookrt::spawn(search()).await.unwrap_or("failed");
-    let cost = hookrt::task::spawn_blocking(|| price(1000)).await.unwrap_or(0);
+    let cost = hookrt::task::spawn_blocking(|| price(1000))
+        .await
+        .unwrap_or(0);
     (cost, how, current())
 }
 
@@ -80,7 +88,10 @@ fn main() -> ExitCode {
     });
 
     println!("== Eight concurrent requests, flags chosen per user");
-    println!("{:>4}  {:<11} {:<11} | {:>5}  {:<10}", "user", "new_pricing", "fast_search", "price", "search");
+    println!(
+        "{:>4}  {:<11} {:<11} | {:>5}  {:<10}",
+        "user", "new_pricing", "fast_search", "price", "search"
+    );
     let mut consistent = results.len() == 8;
     for (user, (cost, how, seen)) in &results {
         let f = flags_for(*user);

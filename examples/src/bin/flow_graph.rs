@@ -46,7 +46,9 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let root = rt.block_on(async {
-        let r = hookrt::task::Builder::new().name("request").spawn(request());
+        let r = hookrt::task::Builder::new()
+            .name("request")
+            .spawn(request());
         r.ok()?.await.ok()
     });
     drop(rt);
@@ -62,10 +64,16 @@ fn main() -> ExitCode {
     let trace = out.join("flow_graph.trace.json");
     let graph = out.join("flow_graph.dot");
     let written = std::fs::write(&trace, flow.chrome_trace()).and(std::fs::write(&graph, &dot));
-    println!("\n{} events recorded, {edges} edges in the tree", flow.events().len());
+    println!(
+        "\n{} events recorded, {edges} edges in the tree",
+        flow.events().len()
+    );
     match written {
         Ok(()) => {
-            println!("wrote {} (open in https://ui.perfetto.dev)", trace.display());
+            println!(
+                "wrote {} (open in https://ui.perfetto.dev)",
+                trace.display()
+            );
             println!("wrote {} (dot -Tsvg)", graph.display());
         }
         Err(e) => println!("could not write into {}: {e}", out.display()),

@@ -22,9 +22,11 @@ async fn handle_request() -> hookrt::hooks::AsyncId {
     std::mem::forget(tx);
 
     // 2. A timer: a "retry in an hour" task nobody awaits or aborts.
-    let _retry = hookrt::task::Builder::new().name("retry-later").spawn(async {
-        sleep(Duration::from_secs(3600)).await;
-    });
+    let _retry = hookrt::task::Builder::new()
+        .name("retry-later")
+        .spawn(async {
+            sleep(Duration::from_secs(3600)).await;
+        });
 
     // 3. A socket: a listener for a callback that is never dropped.
     if let Ok(listener) = TcpListener::bind("127.0.0.1:0").await {
@@ -53,7 +55,9 @@ fn main() -> ExitCode {
                 .await
                 .ok();
         }
-        let request = hookrt::task::Builder::new().name("request").spawn(handle_request());
+        let request = hookrt::task::Builder::new()
+            .name("request")
+            .spawn(handle_request());
         let id = request.ok()?.await.ok()?;
         sleep(Duration::from_millis(50)).await;
         Some(id)

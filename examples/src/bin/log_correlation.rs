@@ -52,7 +52,9 @@ fn main() -> ExitCode {
     let correlation = Correlation::new().with_storage("request_id", &REQUEST_ID);
     let subscriber = tracing_subscriber::registry()
         .with(CorrelationLayer::new(correlation.clone()))
-        .with(tracing_subscriber::fmt::layer().event_format(CorrelatedJson::new(correlation.clone())));
+        .with(
+            tracing_subscriber::fmt::layer().event_format(CorrelatedJson::new(correlation.clone())),
+        );
     if tracing::subscriber::set_global_default(subscriber).is_err()
         || log::set_boxed_logger(Box::new(CorrelatedLogger::new(PrintLogger, correlation))).is_err()
     {

@@ -38,7 +38,9 @@ fn log(msg: &str) {
 }
 
 /// The middleware: wraps any handler.
-fn with_context<H, F>(handler: H) -> impl Fn(Request) -> RequestFuture + Clone + Send + Sync + 'static
+fn with_context<H, F>(
+    handler: H,
+) -> impl Fn(Request) -> RequestFuture + Clone + Send + Sync + 'static
 where
     H: Fn(Request) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
@@ -48,7 +50,10 @@ where
         let id = http::header(&req, "x-request-id")
             .map(str::to_owned)
             .unwrap_or_else(|| format!("gen-{}", NEXT.fetch_add(1, Ordering::Relaxed)));
-        let ctx = RequestContext { id, path: req.uri().path().to_owned() };
+        let ctx = RequestContext {
+            id,
+            path: req.uri().path().to_owned(),
+        };
         let handler = handler.clone();
         Box::pin(CONTEXT.run(ctx, async move { handler(req).await }))
     }
@@ -73,7 +78,9 @@ async fn run() -> Result<(), http::Error> {
     let (addr, accept) = http::spawn_server("accept", 4, with_context(app)).await?;
     let mut client = Client::connect(addr).await?;
     client.get("/cart", &[("x-request-id", "abc-1")]).await?;
-    client.get("/checkout", &[("x-request-id", "abc-2")]).await?;
+    client
+        .get("/checkout", &[("x-request-id", "abc-2")])
+        .await?;
     client.get("/health", &[]).await?; // no header: the middleware makes an id
     client.close().await?;
     accept.abort();

@@ -48,7 +48,10 @@ async fn request() {
 
 fn main() -> ExitCode {
     let counter = Arc::new(Counter::default());
-    let sampler = Arc::new(Sampler::new(counter.clone(), SamplePolicy::Probability(0.1)));
+    let sampler = Arc::new(Sampler::new(
+        counter.clone(),
+        SamplePolicy::Probability(0.1),
+    ));
     let Ok(rt) = hookrt::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .hook(sampler.clone())
@@ -63,10 +66,14 @@ fn main() -> ExitCode {
             let spawned = if i % 500 == 0 {
                 // A request with a "trace me" header: sampled whatever the policy.
                 SAMPLED.run_sync(Sampled(true), || {
-                    hookrt::task::Builder::new().name("debug-request").spawn(request())
+                    hookrt::task::Builder::new()
+                        .name("debug-request")
+                        .spawn(request())
                 })
             } else {
-                hookrt::task::Builder::new().name("request").spawn(request())
+                hookrt::task::Builder::new()
+                    .name("request")
+                    .spawn(request())
             };
             batch.extend(spawned.ok());
             if batch.len() == 100 {
@@ -85,7 +92,10 @@ fn main() -> ExitCode {
     let debug = counter.debug.load(Ordering::Relaxed);
     let steps = counter.steps.load(Ordering::Relaxed);
     println!("== Sampler(Probability(0.1)) over {REQUESTS} requests");
-    println!("roots the sampler decided for   {:>6}", sampler.roots_seen());
+    println!(
+        "roots the sampler decided for   {:>6}",
+        sampler.roots_seen()
+    );
     println!(
         "requests forwarded              {requests:>6}  ({:.1} % of {})",
         requests as f64 * 100.0 / (REQUESTS - 4) as f64,

@@ -27,23 +27,27 @@ pub(crate) async fn run(addr: SocketAddr) -> Result<LoadResult, http::Error> {
     for _ in 0..CONNECTIONS {
         let next = next.clone();
         let mut client = Client::connect(addr).await?;
-        workers.push(hookrt::task::Builder::new().name("load").spawn(async move {
-            let mut result = LoadResult::default();
-            // Bounded: each id is taken once, and there are REQUESTS of them.
-            for _ in 0..REQUESTS {
-                let id = next.fetch_add(1, Ordering::Relaxed);
-                if id > REQUESTS {
-                    break;
-                }
-                let rid = id.to_string();
-                match client.get("/order", &[("x-request-id", &rid)]).await {
-                    Ok((200, _)) => result.ok += 1,
-                    _ => result.failed += 1,
-                }
-            }
-            let _ = client.close().await;
-            result
-        })?);
+        workers.push(
+            hookrt::task::Builder::new()
+                .name("load")
+                .spawn(async move {
+                    let mut result = LoadResult::default();
+                    // Bounded: each id is taken once, and there are REQUESTS of them.
+                    for _ in 0..REQUESTS {
+                        let id = next.fetch_add(1, Ordering::Relaxed);
+                        if id > REQUESTS {
+                            break;
+                        }
+                        let rid = id.to_string();
+                        match client.get("/order", &[("x-request-id", &rid)]).await {
+                            Ok((200, _)) => result.ok += 1,
+                            _ => result.failed += 1,
+                        }
+                    }
+                    let _ = client.close().await;
+                    result
+                })?,
+        );
     }
     let mut total = LoadResult::default();
     for w in workers {

@@ -106,10 +106,8 @@ async fn serve_and_load() -> Result<Run, http::Error> {
         http::spawn_server("inventory-accept", 64, server::inventory).await?;
     let (shop, cache) = Shop::start(inventory_addr, 10 * client::REQUESTS as usize).await?;
     let handler = shop.clone();
-    let (shop_addr, shop_accept) = http::spawn_server("shop-accept", 256, move |req| {
-        handler.clone().handle(req)
-    })
-    .await?;
+    let (shop_addr, shop_accept) =
+        http::spawn_server("shop-accept", 256, move |req| handler.clone().handle(req)).await?;
 
     let load = client::run(shop_addr).await?;
 
@@ -184,7 +182,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("hookrt showcase: {} requests to a traced HTTP shop ...", client::REQUESTS);
+    println!(
+        "hookrt showcase: {} requests to a traced HTTP shop ...",
+        client::REQUESTS
+    );
     let run = match rt.block_on(serve_and_load()) {
         Ok(run) => run,
         Err(e) => {

@@ -13,7 +13,10 @@ const SLOWEST: usize = 5;
 const SITES: usize = 8;
 
 fn heading(title: &str) {
-    println!("\n== {title} {}", "=".repeat(76usize.saturating_sub(title.len())));
+    println!(
+        "\n== {title} {}",
+        "=".repeat(76usize.saturating_sub(title.len()))
+    );
 }
 
 fn ms(d: Duration) -> String {
@@ -33,7 +36,7 @@ fn short(site: Site) -> String {
 /// (every request answered, the forgotten timer found).
 pub(crate) fn print(run: &Run, tools: &Tools) -> bool {
     let mut records = run.records.clone();
-    records.sort_by(|a, b| b.total.cmp(&a.total));
+    records.sort_by_key(|r| std::cmp::Reverse(r.total));
     let created: u64 = tools.stats.sites().iter().map(|s| s.created).sum();
     println!(
         "{} requests answered ({} failed) in {:.2?}; the hooks saw {created} resources",
@@ -53,7 +56,10 @@ pub(crate) fn print(run: &Run, tools: &Tools) -> bool {
 }
 
 fn correlated_logs(tools: &Tools, r: &RequestRecord) {
-    heading(&format!("Correlated logs of request {} (the slowest)", r.id));
+    heading(&format!(
+        "Correlated logs of request {} (the slowest)",
+        r.id
+    ));
     let needle = format!("\"request_id\":\"{}\"", r.id);
     let text = tools.logs.text();
     let lines: Vec<&str> = text.lines().filter(|l| l.contains(&needle)).collect();
@@ -70,10 +76,20 @@ fn correlated_logs(tools: &Tools, r: &RequestRecord) {
 }
 
 fn breakdown(tools: &Tools, records: &[RequestRecord]) {
-    heading(&format!("Latency breakdown of the {SLOWEST} slowest requests (ms)"));
+    heading(&format!(
+        "Latency breakdown of the {SLOWEST} slowest requests (ms)"
+    ));
     println!(
         "{:>7} {:>8} | {:>8} {:>6} {:>9} {:>7} {:>6} | {:>5} {:>6} {:>9}",
-        "request", "total", "db", "cache", "inventory", "pricing", "audit", "polls", "busy",
+        "request",
+        "total",
+        "db",
+        "cache",
+        "inventory",
+        "pricing",
+        "audit",
+        "polls",
+        "busy",
         "scheduled"
     );
     println!("{}", "-".repeat(92));
@@ -200,7 +216,11 @@ fn files(tools: &Tools, slowest: &RequestRecord) {
             slowest.id, slowest.task
         ),
     );
-    write(&out.join("logs.jsonl"), &tools.logs.text(), "every correlated log line");
+    write(
+        &out.join("logs.jsonl"),
+        &tools.logs.text(),
+        "every correlated log line",
+    );
 }
 
 fn write(path: &Path, text: &str, what: &str) {
@@ -209,4 +229,3 @@ fn write(path: &Path, text: &str, what: &str) {
         Err(e) => println!("{}: {e}", path.display()),
     }
 }
-

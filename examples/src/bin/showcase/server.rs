@@ -48,7 +48,10 @@ pub(crate) struct Shop {
 
 /// A fixed pseudo-random number per request and salt (SplitMix64), so runs are alike.
 fn mix(id: u64, salt: u64) -> u64 {
-    let mut z = id.wrapping_mul(31).wrapping_add(salt).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = id
+        .wrapping_mul(31)
+        .wrapping_add(salt)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -73,8 +76,16 @@ pub(crate) async fn cache_task(mut rx: mpsc::Receiver<CacheMsg>, max: usize) {
 
 /// The `inventory` service: continues the caller's request id from its header.
 pub(crate) async fn inventory(req: Request) -> Response {
-    let id = http::header(&req, "x-request-id").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let item = req.uri().path().rsplit('/').next().unwrap_or("0").to_owned();
+    let id = http::header(&req, "x-request-id")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let item = req
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or("0")
+        .to_owned();
     REQUEST_ID
         .run(RequestId(id), async move {
             sleep(Duration::from_millis(1 + mix(id, 3) % 3)).await;
@@ -120,7 +131,9 @@ impl Shop {
     /// The `shop` handler: runs each request as its own task named `"request"`, inside
     /// `REQUEST_ID` (from the `x-request-id` header the client sends).
     pub(crate) async fn handle(self: Arc<Shop>, req: Request) -> Response {
-        let id = http::header(&req, "x-request-id").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let id = http::header(&req, "x-request-id")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let task = hookrt::task::Builder::new()
             .name("request")
             .spawn(REQUEST_ID.run(RequestId(id), self.clone().process(id)));
@@ -142,7 +155,11 @@ impl Shop {
 
         // 1. The database: a timed section around a query-like sleep (a few are slow).
         let t = Instant::now();
-        let query = if mix(id, 1) % 100 < 2 { 25 } else { 2 + mix(id, 2) % 6 };
+        let query = if mix(id, 1) % 100 < 2 {
+            25
+        } else {
+            2 + mix(id, 2) % 6
+        };
         let rows = hookrt_observe::timed("db.query", async move {
             sleep(Duration::from_millis(query)).await;
             mix(id, 5) % 20
@@ -202,19 +219,33 @@ impl Shop {
         // 6. The bug this run is about: one request schedules a refresh an hour from now
         //    and forgets it (the JoinHandle is dropped, nothing ever aborts it).
         if id == LEAKY_REQUEST {
-            let _forgotten = hookrt::task::Builder::new().name("cache-refresh").spawn(async {
-                sleep(Duration::from_secs(3600)).await;
-            });
+            let _forgotten = hookrt::task::Builder::new()
+                .name("cache-refresh")
+                .spawn(async {
+                    sleep(Duration::from_secs(3600)).await;
+                });
             warn!("cache: refresh scheduled in 1h");
         }
 
         let total = start.elapsed();
         info!(total_us = total.as_micros() as u64, "request done");
-        let record = RequestRecord { id, task, total, db, cache, inventory, pricing, audit };
+        let record = RequestRecord {
+            id,
+            task,
+            total,
+            db,
+            cache,
+            inventory,
+            pricing,
+            audit,
+        };
         if let Ok(mut records) = self.records.lock() {
             records.push(record);
         }
-        format!("order {id}: stock {stock}, price {price}, cache {}", if hit.is_some() { "hit" } else { "miss" })
+        format!(
+            "order {id}: stock {stock}, price {price}, cache {}",
+            if hit.is_some() { "hit" } else { "miss" }
+        )
     }
 
     async fn call_inventory(&self, id: u64, key: u64) -> Option<String> {
