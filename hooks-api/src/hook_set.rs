@@ -5,7 +5,7 @@ use std::any::{Any, TypeId};
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// What happens when a hook panics.
@@ -50,12 +50,15 @@ pub(crate) enum Event {
     Wake,
 }
 
+/// Where the "known to implement" bits start in a slot's interest word.
+const KNOWN_SHIFT: u32 = 8;
+
 impl Event {
     const ALL: u8 = 0b11_1111;
 
     #[inline]
-    fn bit(self) -> u8 {
-        1 << self as u8
+    fn bit(self) -> u16 {
+        1 << self as u16
     }
 
     fn name(self) -> &'static str {
@@ -99,10 +102,11 @@ struct Slot {
     type_name: &'static str,
     /// The registered hook's type (see `DEFAULT_RAN`).
     type_id: TypeId,
-    /// The events this hook still receives (one bit per event). A bit is cleared when
-    /// the hook turns out not to implement that method (its default body ran), and all
-    /// bits when it panics and is disabled.
-    interest: AtomicU8,
+    /// The events this hook still receives (bits 0..6, one per event), and the events
+    /// it is known to implement (the same bits shifted by `KNOWN_SHIFT`). An interest
+    /// bit is cleared when the hook turns out not to implement that method (its default
+    /// body ran), and every bit when it panics and is disabled.
+    interest: AtomicU16,
 }
 
 /// Collects hooks for a [`HookSet`].
@@ -123,7 +127,7 @@ impl HookSetBuilder {
         self.slots.push(Slot {
             hook: Box::new(hook),
             type_name: std::any::type_name::<H>(),
-            interest: AtomicU8::new(Event::ALL),
+            interest: AtomicU16::new(Event::ALL as u16),
             type_id: TypeId::of::<H>(),
         });
         self
@@ -176,6 +180,9 @@ impl fmt::Debug for HookSetBuilder {
 thread_local! {
     /// The hook set of the runtime this thread is working for, if any.
     static CURRENT: Cell<HookSet> = const { Cell::new(HookSet { inner: None }) };
+    /// The address of `CURRENT`'s set (0 when empty), for `is_current` without touching
+    /// the reference-counted value (a destructor-free thread-local: one load).
+    static CURRENT_ADDRESS: Cell<usize> = const { Cell::new(0) };
 }
 
 impl HookSet {
@@ -213,25 +220,22 @@ impl HookSet {
     /// without cloning it. A waker firing on a thread of another runtime uses this to
     /// report `wake(.., by = ROOT)` instead of an execution id this set's hooks never
     /// saw.
+    #[inline]
     pub fn is_current(&self) -> bool {
-        CURRENT
-            .try_with(|c| {
-                let current = c.take();
-                let same = match (&current.inner, &self.inner) {
-                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                    (None, None) => true,
-                    _ => false,
-                };
-                c.set(current);
-                same
-            })
+        CURRENT_ADDRESS
+            .try_with(|c| c.get() == self.address())
             .unwrap_or(false)
+    }
+
+    fn address(&self) -> usize {
+        self.inner.as_ref().map_or(0, |i| Arc::as_ptr(i) as usize)
     }
 
     /// Makes this the current thread's hook set until the guard drops. Runtimes call
     /// this on their threads and inside `block_on`.
     pub fn enter(&self) -> HookSetGuard {
         let previous = CURRENT.try_with(|c| c.replace(self.clone())).ok();
+        let _ = CURRENT_ADDRESS.try_with(|c| c.set(self.address()));
         HookSetGuard { previous }
     }
 
@@ -241,7 +245,7 @@ impl HookSet {
     pub fn wants_wake(&self) -> bool {
         self.inner
             .as_ref()
-            .is_some_and(|i| i.interest.load(Ordering::Relaxed) & Event::Wake.bit() != 0)
+            .is_some_and(|i| u16::from(i.interest.load(Ordering::Relaxed)) & Event::Wake.bit() != 0)
     }
 
     /// Dispatches [`Hook::init`].
@@ -296,31 +300,53 @@ impl HookSet {
 impl Inner {
     #[inline]
     fn dispatch(&self, event: Event, call: impl Fn(&dyn Hook)) {
-        if self.interest.load(Ordering::Relaxed) & event.bit() == 0 {
+        if u16::from(self.interest.load(Ordering::Relaxed)) & event.bit() == 0 {
             return; // no hook implements this event: one load and a branch
         }
         self.dispatch_to_slots(event, call);
     }
 
+    #[inline]
     fn dispatch_to_slots(&self, event: Event, call: impl Fn(&dyn Hook)) {
+        let bit = event.bit();
         for slot in self.slots.iter() {
-            if slot.interest.load(Ordering::Relaxed) & event.bit() == 0 {
+            let bits = slot.interest.load(Ordering::Relaxed);
+            if bits & bit == 0 {
                 continue;
             }
-            // Cleared first: a default body run outside the dispatcher (a hook calling
-            // another hook's method directly) must not be read as this call's.
-            let _ = DEFAULT_RAN.try_with(|ran| ran.set(None));
-            let outcome = catch_unwind(AssertUnwindSafe(|| call(&*slot.hook)));
-            let default_ran = DEFAULT_RAN.try_with(Cell::take).ok().flatten();
-            if default_ran == Some(slot.type_id) {
-                // The hook does not implement this method: stop calling it (Node only
-                // calls the callbacks a hook provides).
-                slot.interest.fetch_and(!event.bit(), Ordering::Relaxed);
-                self.recompute_interest();
+            if bits & (bit << KNOWN_SHIFT) == 0 {
+                // First calls of this method: find out whether the hook implements it.
+                self.call_and_learn(slot, event, &call);
+                continue;
             }
-            if let Err(payload) = outcome {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| call(&*slot.hook))) {
                 self.on_hook_panic(slot, event.name(), payload);
             }
+        }
+    }
+
+    /// Calls `slot`'s hook, then records whether the method is implemented (its default
+    /// body did not run: the event's *known* bit is set, and later calls skip this
+    /// check) or not (the event's interest bit is cleared).
+    #[cold]
+    #[inline(never)]
+    fn call_and_learn(&self, slot: &Slot, event: Event, call: &impl Fn(&dyn Hook)) {
+        // Cleared first: a default body run outside the dispatcher (a hook calling
+        // another hook's method directly) must not be read as this call's.
+        let _ = DEFAULT_RAN.try_with(|ran| ran.set(None));
+        let outcome = catch_unwind(AssertUnwindSafe(|| call(&*slot.hook)));
+        let default_ran = DEFAULT_RAN.try_with(Cell::take).ok().flatten();
+        if default_ran == Some(slot.type_id) {
+            // The hook does not implement this method: stop calling it (Node only calls
+            // the callbacks a hook provides).
+            slot.interest.fetch_and(!event.bit(), Ordering::Relaxed);
+            self.recompute_interest();
+        } else if outcome.is_ok() {
+            slot.interest
+                .fetch_or(event.bit() << KNOWN_SHIFT, Ordering::Relaxed);
+        }
+        if let Err(payload) = outcome {
+            self.on_hook_panic(slot, event.name(), payload);
         }
     }
 
@@ -330,7 +356,8 @@ impl Inner {
             .slots
             .iter()
             .fold(0, |acc, slot| acc | slot.interest.load(Ordering::Relaxed));
-        self.interest.store(union, Ordering::Relaxed);
+        self.interest
+            .store(union as u8 & Event::ALL, Ordering::Relaxed);
     }
 
     #[cold]
@@ -395,7 +422,9 @@ pub struct HookSetGuard {
 impl Drop for HookSetGuard {
     fn drop(&mut self) {
         if let Some(previous) = self.previous.take() {
+            let address = previous.address();
             let _ = CURRENT.try_with(|c| c.replace(previous));
+            let _ = CURRENT_ADDRESS.try_with(|c| c.set(address));
         }
     }
 }
@@ -469,10 +498,12 @@ mod tests {
         }
     }
 
+    /// The slot's interest bits (without the "known" bits).
     fn interest(set: &HookSet, slot: usize) -> u8 {
         set.inner.as_ref().unwrap().slots[slot]
             .interest
-            .load(Ordering::Relaxed)
+            .load(Ordering::Relaxed) as u8
+            & Event::ALL
     }
 
     #[test]
