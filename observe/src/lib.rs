@@ -100,12 +100,19 @@
 //!   as async context, and [`inject`](trace_context::inject) /
 //!   [`extract`](trace_context::extract) for `http::HeaderMap` (a malformed incoming
 //!   header starts a new trace and is counted, never an error).
+//!
+//! - `otel` (feature `otel`): `otel::OtelExporter` sends sampled
+//!   request trees to an OpenTelemetry collector (Jaeger, Tempo, the Collector) over
+//!   OTLP/HTTP, a span per task parented by trigger ids, with the hooks' timings;
+//!   `OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318` points it at one.
 
 mod correlation;
 mod flow;
 mod leaks;
 mod log_bridge;
 mod log_layer;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod sampler;
 mod shard;
 mod site;

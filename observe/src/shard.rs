@@ -11,8 +11,48 @@
 
 use hookrt::hooks::AsyncId;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// A fast hasher for the small keys of the hot tables (async ids, location
+/// addresses): a multiply-rotate per word, as FxHash does. Not DoS-resistant, which is
+/// fine for ids the runtime hands out.
+#[derive(Default, Clone, Copy, Debug)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` with [`FastHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Stripes of a [`ById`] table and slots of a [`PerThread`] (a power of two).
 pub(crate) const SHARDS: usize = 64;
@@ -26,18 +66,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A table keyed by async id, striped over [`SHARDS`] mutexes.
 #[derive(Debug)]
 pub(crate) struct ById<V> {
-    stripes: Box<[Mutex<HashMap<AsyncId, V>>]>,
+    stripes: Box<[Mutex<FastMap<AsyncId, V>>]>,
 }
 
 impl<V> ById<V> {
     pub(crate) fn new() -> ById<V> {
         ById {
-            stripes: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            stripes: (0..SHARDS)
+                .map(|_| Mutex::new(FastMap::default()))
+                .collect(),
         }
     }
 
     /// The stripe that holds `id`, locked.
-    pub(crate) fn stripe(&self, id: AsyncId) -> MutexGuard<'_, HashMap<AsyncId, V>> {
+    pub(crate) fn stripe(&self, id: AsyncId) -> MutexGuard<'_, FastMap<AsyncId, V>> {
         // Ids come in per-thread blocks of consecutive numbers: the low bits spread
         // them well, and a multiplicative hash spreads any other pattern.
         let h = id.as_u64().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;

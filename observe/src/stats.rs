@@ -17,7 +17,7 @@ mod report;
 pub use histogram::LatencyHistogram;
 pub use report::{ResourceStats, SiteStats};
 
-use crate::shard::{ById, PerThread};
+use crate::shard::{ById, FastMap, PerThread};
 use crate::site::Site;
 use hookrt::hooks::{AsyncId, Hook, Resource, ResourceKind};
 use std::collections::{HashMap, VecDeque};
@@ -31,7 +31,7 @@ pub const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(1);
 pub const DEFAULT_FINISHED: usize = 4096;
 
 /// A per-thread site table: key is the `Location` address (0 when unknown) and kind.
-type SiteTable = HashMap<(usize, ResourceKind), SiteStats>;
+type SiteTable = FastMap<(usize, ResourceKind), SiteStats>;
 
 #[derive(Debug)]
 struct Live {
@@ -133,7 +133,7 @@ impl TaskStats {
             finished_per_slot: finished.div_ceil(crate::shard::SHARDS),
             live: ById::new(),
             slots: PerThread::new(|| Slot {
-                sites: HashMap::new(),
+                sites: FastMap::default(),
                 finished: VecDeque::new(),
             }),
         }
