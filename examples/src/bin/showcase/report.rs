@@ -225,7 +225,11 @@ fn files(tools: &Tools, slowest: &RequestRecord) {
 
 fn write(path: &Path, text: &str, what: &str) {
     match std::fs::write(path, text) {
-        Ok(()) => println!("{:<48} {:>7} KB  {what}", path.display(), text.len() / 1024),
+        Ok(()) => println!(
+            "{:<48} {:>8.1} KB  {what}",
+            path.display(),
+            text.len() as f64 / 1024.0
+        ),
         Err(e) => println!("{}: {e}", path.display()),
     }
 }
