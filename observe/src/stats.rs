@@ -46,6 +46,8 @@ struct Live {
     first_poll_delay: Option<Duration>,
     slow_polls: u64,
     longest_poll: Duration,
+    /// Idle time not yet added to the site totals.
+    pending_idle: Duration,
     woken_at: Option<Instant>,
     poll_start: Option<Instant>,
     last_after: Option<Instant>,
@@ -75,7 +77,6 @@ impl Live {
 /// under the thread slot lock.
 #[derive(Default)]
 struct SiteDelta {
-    created: bool,
     finished: Option<Duration>,
     poll: Option<Duration>,
     slow: bool,
@@ -189,6 +190,12 @@ impl TaskStats {
                     .merge(s);
             }
         });
+        self.live.for_each(|_, l| {
+            merged
+                .entry((l.site, l.kind))
+                .or_insert_with(|| SiteStats::new(l.site, l.kind))
+                .created += 1;
+        });
         let mut out: Vec<SiteStats> = merged.into_values().collect();
         out.sort_by(|a, b| b.busy.cmp(&a.busy).then(a.site.cmp(&b.site)));
         out
@@ -214,7 +221,8 @@ impl TaskStats {
         });
     }
 
-    fn apply(&self, r: &Resource<'_>, site: Site, d: SiteDelta) {
+    /// Adds `d` to the calling thread's totals of `site`, and remembers `finished`.
+    fn apply(&self, r: &Resource<'_>, site: Site, d: SiteDelta, finished: Option<ResourceStats>) {
         let key = (
             site.location().map_or(0, |l| l as *const _ as usize),
             r.kind(),
@@ -224,7 +232,8 @@ impl TaskStats {
             .sites
             .entry(key)
             .or_insert_with(|| SiteStats::new(site, r.kind()));
-        s.created += u64::from(d.created);
+        // `created` counts finished ones here; `sites()` adds the live ones.
+        s.created += u64::from(d.finished.is_some());
         if let Some(life) = d.finished {
             s.finished += 1;
             s.lifetimes.record(life);
@@ -244,6 +253,12 @@ impl TaskStats {
         }
         if let Some(f) = d.first_poll {
             s.first_poll_delays.record(f);
+        }
+        if let Some(done) = finished {
+            if slot.finished.len() >= self.finished_per_slot {
+                slot.finished.pop_front();
+            }
+            slot.finished.push_back(done);
         }
     }
 }
@@ -271,41 +286,28 @@ impl Hook for TaskStats {
                 first_poll_delay: None,
                 slow_polls: 0,
                 longest_poll: Duration::ZERO,
+                pending_idle: Duration::ZERO,
                 woken_at: None,
                 poll_start: None,
                 last_after: None,
             },
         );
-        let delta = SiteDelta {
-            created: true,
-            ..SiteDelta::default()
-        };
-        self.apply(r, site, delta);
     }
 
     fn wake(&self, r: &Resource<'_>, _by: AsyncId) {
         let now = Instant::now();
-        let out = self.live.with(r.id(), |l| {
+        // No site update here: the idle time reaches the site with the next `before`.
+        self.live.with(r.id(), |l| {
             if l.woken_at.is_some() {
-                return None; // already scheduled: the first wake counts
+                return; // already scheduled: the first wake counts
             }
             l.woken_at = Some(now);
-            let idle = l
-                .last_after
-                .take()
-                .map(|a| now.saturating_duration_since(a));
-            if let Some(i) = idle {
+            if let Some(a) = l.last_after.take() {
+                let i = now.saturating_duration_since(a);
                 l.idle += i;
+                l.pending_idle += i;
             }
-            idle.map(|i| (l.site, i))
         });
-        if let Some(Some((site, idle))) = out {
-            let delta = SiteDelta {
-                idle: Some(idle),
-                ..SiteDelta::default()
-            };
-            self.apply(r, site, delta);
-        }
     }
 
     fn before(&self, r: &Resource<'_>) {
@@ -317,11 +319,13 @@ impl Hook for TaskStats {
                 l.scheduled += w;
                 d.scheduled = Some(w);
             } else if let Some(a) = l.last_after.take() {
-                let i = now.saturating_duration_since(a);
-                l.idle += i;
-                d.idle = Some(i);
+                l.idle += now.saturating_duration_since(a);
+                l.pending_idle += now.saturating_duration_since(a);
             }
             l.last_after = None;
+            if l.pending_idle > Duration::ZERO {
+                d.idle = Some(std::mem::take(&mut l.pending_idle));
+            }
             if l.first_poll_delay.is_none() {
                 let f = now.saturating_duration_since(l.created);
                 l.first_poll_delay = Some(f);
@@ -331,7 +335,7 @@ impl Hook for TaskStats {
             (l.site, d)
         });
         if let Some((site, d)) = out {
-            self.apply(r, site, d);
+            self.apply(r, site, d, None);
         }
     }
 
@@ -357,7 +361,7 @@ impl Hook for TaskStats {
             ))
         });
         if let Some(Some((site, d))) = out {
-            self.apply(r, site, d);
+            self.apply(r, site, d, None);
         }
     }
 
@@ -365,19 +369,13 @@ impl Hook for TaskStats {
         let Some(l) = self.live.remove(r.id()) else {
             return;
         };
-        let now = Instant::now();
-        let snapshot = l.snapshot(r.id(), now, true);
+        let snapshot = l.snapshot(r.id(), Instant::now(), true);
         let delta = SiteDelta {
             finished: Some(snapshot.wall),
+            idle: (l.pending_idle > Duration::ZERO).then_some(l.pending_idle),
             ..SiteDelta::default()
         };
-        self.apply(r, l.site, delta);
-        if self.finished_per_slot > 0 {
-            let mut slot = self.slots.local();
-            if slot.finished.len() >= self.finished_per_slot {
-                slot.finished.pop_front();
-            }
-            slot.finished.push_back(snapshot);
-        }
+        let keep = (self.finished_per_slot > 0).then_some(snapshot);
+        self.apply(r, l.site, delta, keep);
     }
 }
