@@ -15,7 +15,11 @@
 //! - `tokio+task_local`: each request runs inside `TOKIO_REQUEST.scope(..)` and every
 //!   step reads `TOKIO_REQUEST.with(..)`;
 //! - `tokio+metrics`: the plain request wrapped in tokio-metrics'
-//!   `TaskMonitor::instrument`.
+//!   `TaskMonitor::instrument`;
+//! - `hookrt+leaks+stats`: the plain request with hookrt-observe's `LeakDetector` and
+//!   `TaskStats` registered (every event recorded);
+//! - `hookrt+sampler(1%)`: the plain request with `TaskStats` behind a `Sampler` that
+//!   keeps 1 % of the request trees.
 //!
 //! `peers/fanout.js` is the same workload on Node.js (`AsyncLocalStorage`, a
 //! `setImmediate` per step); the report runs both.
@@ -23,8 +27,10 @@
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
 use hookrt_benches::{
-    task_monitor, timing, BenchRuntime, Contender, Drivers, Flavor, Request, REQUEST, TOKIO_REQUEST,
+    task_monitor, timing, BenchRuntime, Contender, Drivers, Flavor, Request, REQUEST,
+    TOKIO_REQUEST, WORKER_THREADS,
 };
+use hookrt_observe::{LeakDetector, SamplePolicy, Sampler, TaskStats};
 use std::future::Future;
 use std::hint::black_box;
 use std::time::Duration;
@@ -135,7 +141,38 @@ fn benches(c: &mut Criterion) {
             }
         }
     }
+    let rt = observed_runtime(|builder| {
+        builder.hook(LeakDetector::new()).hook(TaskStats::new());
+    });
+    fanout(
+        &mut group,
+        "hookrt+leaks+stats",
+        &rt,
+        plain_request::<HookrtRt>,
+    );
+    drop(rt);
+    let rt = observed_runtime(|builder| {
+        builder.hook(Sampler::new(
+            TaskStats::new(),
+            SamplePolicy::Probability(0.01),
+        ));
+    });
+    fanout(
+        &mut group,
+        "hookrt+sampler(1%)",
+        &rt,
+        plain_request::<HookrtRt>,
+    );
     group.finish();
+}
+
+/// A multi-thread hookrt runtime like the other contenders', with the hooks `register`
+/// adds.
+fn observed_runtime(register: impl FnOnce(&mut hookrt::runtime::Builder)) -> HookrtRt {
+    let mut builder = hookrt::runtime::Builder::new_multi_thread();
+    builder.worker_threads(WORKER_THREADS);
+    register(&mut builder);
+    builder.build().expect("building hookrt's runtime")
 }
 
 // What `criterion_group!` + `criterion_main!` expand to, without their undocumented

@@ -311,6 +311,26 @@ pub(crate) fn targets_table(out: &mut String, results: &Results, memory: Option<
             Some(r <= 1.02),
         ));
     }
+    for (variant, target) in [("hookrt+leaks+stats", 1.15), ("hookrt+sampler(1%)", 1.03)] {
+        let column = Column {
+            numerator: variant,
+            denominator: "hookrt",
+        };
+        if let Some(r) = column.ratio(results, "fanout") {
+            rows.push((
+                format!("fan-out: {variant} ≤ {target:.2} × hookrt (issue 8)"),
+                format!("{r:.2}x"),
+                Some(r <= target),
+            ));
+        }
+    }
+    if let Some(r) = COLUMNS[4].ratio(results, "fanout") {
+        rows.push((
+            "fan-out: tokio+metrics / tokio (for comparison)".into(),
+            format!("{r:.2}x"),
+            None,
+        ));
+    }
     for group in ["timer_insert_cancel", "tcp_echo_throughput"] {
         if let Some(r) = hookrt.ratio(results, group) {
             rows.push((
