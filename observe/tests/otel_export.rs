@@ -129,7 +129,7 @@ fn two_services_export_linked_traces_and_lose_nothing_at_shutdown() {
         assert_eq!(a_root.name, "request");
         // Its span id is what A sent to B as the parent.
         let sent = TraceContext::parse(
-            reply.body.split(" | ").next().unwrap()["a ".len()..].as_bytes(),
+            &reply.body.split(" | ").next().unwrap().as_bytes()["a ".len()..],
             None,
         )
         .expect("A sent a valid traceparent");
