@@ -9,7 +9,7 @@
 //! `OTEL_RESOURCE_ATTRIBUTES` fill the resource.
 //!
 //! - **Which trees.** A tree starts at a task created where
-//!   [`TRACE_CONTEXT`](crate::trace_context::TRACE_CONTEXT) holds a trace whose
+//!   [`TRACE_CONTEXT`] holds a trace whose
 //!   `sampled` flag is set; everything it spawns belongs to it. [`continue_trace`]
 //!   runs a request handler as such a task, in the trace of its `traceparent` header
 //!   (or a new one); [`in_new_trace`] starts a trace in a client. Unsampled traces
@@ -65,15 +65,17 @@
 //! });
 //! ```
 
+mod builder;
 mod exporter;
 mod http_client;
 mod spans;
 mod worker;
 
-pub use exporter::{
-    ExporterBuildError, FlushOnDrop, OtelExporter, OtelExporterBuilder, DEFAULT_BATCH_INTERVAL,
-    DEFAULT_EXPORT_TIMEOUT, DEFAULT_MAX_BATCH, DEFAULT_MAX_EVENTS, DEFAULT_QUEUE_CAPACITY,
+pub use builder::{
+    ExporterBuildError, OtelExporterBuilder, DEFAULT_BATCH_INTERVAL, DEFAULT_EXPORT_TIMEOUT,
+    DEFAULT_MAX_BATCH, DEFAULT_MAX_EVENTS, DEFAULT_QUEUE_CAPACITY,
 };
+pub use exporter::{FlushOnDrop, OtelExporter};
 pub use http_client::StdHttpClient;
 
 use crate::trace_context::{extract, inject_context, SpanId, TraceContext, TRACE_CONTEXT};
