@@ -108,6 +108,7 @@
 
 mod correlation;
 mod flow;
+mod id_cache;
 mod leaks;
 mod log_bridge;
 mod log_layer;

@@ -5,7 +5,7 @@
 //! from its trigger's entry. So an event costs one table lookup, sampled or not, and
 //! nothing is forwarded for an unsampled tree.
 
-use crate::shard::ById;
+use crate::id_cache::IdCache;
 use hookrt::context::LocalStorage;
 use hookrt::hooks::{AsyncId, Hook, Resource, ResourceKind};
 use std::fmt;
@@ -40,7 +40,7 @@ pub enum SamplePolicy {
 }
 
 /// The decision stored per live resource.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Decision {
     sampled: bool,
     /// Children of this resource start trees of their own (see
@@ -86,10 +86,25 @@ pub struct Sampler<H> {
     threshold: u64,
     roots_seen: AtomicU64,
     is_scope: fn(&Resource<'_>) -> bool,
-    decisions: ById<Decision>,
+    /// Each live resource's decision, read on every event without a lock.
+    decisions: IdCache,
 }
 
 /// The default scope rule: the runtime's `block_on` tasks.
+impl Decision {
+    fn bits(self) -> u8 {
+        u8::from(self.sampled) | u8::from(self.scope) << 1 | u8::from(self.reroot) << 2
+    }
+
+    fn from_bits(bits: u8) -> Decision {
+        Decision {
+            sampled: bits & 1 != 0,
+            scope: bits & 2 != 0,
+            reroot: bits & 4 != 0,
+        }
+    }
+}
+
 fn block_on_is_scope(r: &Resource<'_>) -> bool {
     r.kind() == ResourceKind::Task && r.name() == Some("block_on")
 }
@@ -128,7 +143,7 @@ impl<H: Hook> Sampler<H> {
             threshold,
             roots_seen: AtomicU64::new(0),
             is_scope: block_on_is_scope,
-            decisions: ById::new(),
+            decisions: IdCache::new(),
         }
     }
 
@@ -164,7 +179,11 @@ impl<H: Hook> Sampler<H> {
 
     /// Whether the live resource `id` is sampled (`None` when unknown).
     pub fn is_sampled(&self, id: AsyncId) -> Option<bool> {
-        self.decisions.with(id, |d| d.sampled)
+        self.decision(id).map(|d| d.sampled)
+    }
+
+    fn decision(&self, id: AsyncId) -> Option<Decision> {
+        self.decisions.get(id).map(Decision::from_bits)
     }
 
     fn decide_root(&self, id: AsyncId) -> bool {
@@ -181,12 +200,13 @@ impl<H: Hook> Sampler<H> {
     }
 
     fn sampled(&self, id: AsyncId) -> bool {
-        self.decisions.with(id, |d| d.sampled).unwrap_or(false)
+        self.decision(id).is_some_and(|d| d.sampled)
     }
 
     /// The decision of `id` if its events are forwarded.
+    #[inline]
     fn forwarded(&self, id: AsyncId) -> Option<Decision> {
-        self.decisions.with(id, |d| *d).filter(|d| d.sampled)
+        self.decision(id).filter(|d| d.sampled)
     }
 }
 
@@ -197,7 +217,7 @@ impl<H: Hook> Hook for Sampler<H> {
         let parent = if trigger.is_root() {
             None
         } else {
-            self.decisions.with(trigger, |d| *d)
+            self.decision(trigger)
         };
         let sampled = match r.context().get(&SAMPLED) {
             Some(explicit) => explicit.0,
@@ -212,7 +232,7 @@ impl<H: Hook> Hook for Sampler<H> {
             scope,
             reroot,
         };
-        self.decisions.insert(r.id(), d);
+        self.decisions.insert(r.id(), d.bits());
         if sampled {
             self.inner.init(&view(r, d));
         }
@@ -237,7 +257,8 @@ impl<H: Hook> Hook for Sampler<H> {
     }
 
     fn destroy(&self, r: &Resource<'_>) {
-        if let Some(d) = self.decisions.remove(r.id()).filter(|d| d.sampled) {
+        let decision = self.decisions.remove(r.id()).map(Decision::from_bits);
+        if let Some(d) = decision.filter(|d| d.sampled) {
             self.inner.destroy(&view(r, d));
         }
     }
