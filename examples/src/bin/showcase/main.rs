@@ -14,7 +14,9 @@
 //! busiest creation sites and the leak report, and writes `trace.json` (open it in
 //! <https://ui.perfetto.dev>), `graph.dot` (the async tree of the slowest request) and
 //! `logs.jsonl` into `--out DIR` (default: `showcase-out/` next to the executable, that
-//! is `target/debug/showcase-out/`).
+//! is `target/debug/showcase-out/`). With `--otlp` it also exports every request tree as
+//! OpenTelemetry spans over OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT` (default
+//! `http://localhost:4318`, e.g. a local Jaeger or OpenTelemetry Collector).
 //!
 //! Run it with `cargo run -p hookrt-examples --bin showcase`.
 
@@ -24,6 +26,7 @@ mod server;
 
 use hookrt::context::LocalStorage;
 use hookrt_examples::http;
+use hookrt_observe::otel::OtelExporter;
 use hookrt_observe::{
     CorrelatedJson, Correlation, CorrelationLayer, FlowRecorder, LeakDetector, TaskStats,
     DEFAULT_SLOW_POLL,
@@ -126,6 +129,12 @@ async fn serve_and_load() -> Result<Run, http::Error> {
     })
 }
 
+/// `--otlp`: export the request trees over OTLP/HTTP (to `OTEL_EXPORTER_OTLP_ENDPOINT`,
+/// default `http://localhost:4318`), e.g. to a local Jaeger.
+fn otlp_requested() -> bool {
+    std::env::args().skip(1).any(|a| a == "--otlp")
+}
+
 /// `--out DIR`, or `showcase-out/` next to the executable.
 fn out_dir() -> PathBuf {
     let mut args = std::env::args().skip(1);
@@ -168,13 +177,31 @@ fn main() -> ExitCode {
         logs,
         out: out_dir(),
     };
-    let rt = hookrt::runtime::Builder::new_multi_thread()
+    let otel = if otlp_requested() {
+        match OtelExporter::builder()
+            .service_name("hookrt-showcase")
+            .build()
+        {
+            Ok(exporter) => Some(Arc::new(exporter)),
+            Err(e) => {
+                eprintln!("--otlp: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let mut builder = hookrt::runtime::Builder::new_multi_thread();
+    builder
         .worker_threads(2)
         .hook(tools.leaks.clone())
         .hook(tools.stats.clone())
         .hook(tools.flow.clone())
-        .enable_all()
-        .build();
+        .enable_all();
+    if let Some(otel) = &otel {
+        builder.hook(otel.clone());
+    }
+    let rt = builder.build();
     let rt = match rt {
         Ok(rt) => rt,
         Err(e) => {
@@ -196,6 +223,20 @@ fn main() -> ExitCode {
     // The runtime is still up: the forgotten timer is alive, waiting to be found.
     let ok = report::print(&run, &tools);
     drop(rt);
+    if let Some(otel) = otel {
+        // Every request span is complete once the runtime is down: send them all.
+        let flushed = otel.shutdown();
+        println!(
+            "OTLP export: {} spans exported, {} dropped, {} failed{}",
+            otel.exported_spans(),
+            otel.dropped_spans(),
+            otel.failed_spans(),
+            if flushed { "" } else { " (flush timed out)" }
+        );
+        if let Some(error) = otel.last_export_error() {
+            println!("  last export error: {error}");
+        }
+    }
     if ok {
         ExitCode::SUCCESS
     } else {

@@ -6,6 +6,7 @@ use hookrt::hooks::{execution_async_id, AsyncId};
 use hookrt::sync::{mpsc, oneshot, Mutex};
 use hookrt::time::{sleep, timeout};
 use hookrt_examples::http::{self, Client, Request, Response};
+use hookrt_observe::trace_context::{extract, TRACE_CONTEXT};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -134,9 +135,14 @@ impl Shop {
         let id = http::header(&req, "x-request-id")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        let task = hookrt::task::Builder::new()
-            .name("request")
-            .spawn(REQUEST_ID.run(RequestId(id), self.clone().process(id)));
+        // The request task starts in the caller's W3C trace (`traceparent`), or in a new
+        // one: with `--otlp` the exporter turns each request tree into spans.
+        let trace = extract(req.headers()).into_context();
+        let task = TRACE_CONTEXT.run_sync(trace, || {
+            hookrt::task::Builder::new()
+                .name("request")
+                .spawn(REQUEST_ID.run(RequestId(id), self.clone().process(id)))
+        });
         match task {
             Ok(task) => match task.await {
                 Ok(body) => http::text(body),
