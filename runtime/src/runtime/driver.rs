@@ -72,8 +72,15 @@ impl Drivers {
         }
         let timeout = self.time.as_ref().and_then(TimeDriver::prepare_sleep);
         match &self.io {
-            Some(io) => parker.park_in_driver(|| {
+            Some(io) => parker.park_in_driver(|unparked| {
                 if let Ok(mut driver) = io.driver.lock() {
+                    // Checked with the driver held (see `park_in_driver`): an unpark
+                    // whose poke a busy worker's poll swallowed is seen here.
+                    let timeout = if unparked() {
+                        Some(Duration::ZERO)
+                    } else {
+                        timeout
+                    };
                     let _ = driver.turn(timeout);
                 }
             }),

@@ -69,11 +69,16 @@ impl Parker {
         state.unparked = false;
     }
 
-    /// Parks inside the I/O driver: runs `turn` (which blocks in the driver until an
-    /// event, its timeout, or an unpark through the driver's waker), unless an unpark
-    /// is already pending.
+    /// Sleeps inside the driver: `turn` runs the driver's blocking turn, and is given a
+    /// check that tells whether an `unpark` arrived meanwhile.
+    ///
+    /// `turn` must call the check *after* taking the driver, and turn without blocking
+    /// if it says so. An `unpark` pokes the driver (a `mio::Waker` event), and a busy
+    /// worker's non-blocking poll of the driver can consume that event before this
+    /// thread's blocking turn begins; once this thread holds the driver nobody else can
+    /// poll it, so an `unpark` is either seen by the check or delivered to the turn.
     #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn park_in_driver(&self, turn: impl FnOnce()) {
+    pub(crate) fn park_in_driver(&self, turn: impl FnOnce(&dyn Fn() -> bool)) {
         {
             let mut state = self.state.lock().unwrap();
             if state.unparked {
@@ -82,7 +87,7 @@ impl Parker {
             }
             state.in_driver = true;
         }
-        turn();
+        turn(&|| self.state.lock().unwrap().unparked);
         let mut state = self.state.lock().unwrap();
         state.in_driver = false;
         state.unparked = false;
@@ -93,7 +98,9 @@ impl Parker {
     /// A thread inside the I/O driver is poked through the driver's waker on *every*
     /// unpark, not only the first: another thread's non-blocking turn of the same driver
     /// can consume a poke before the sleeper enters `epoll_wait`, and the sleeper must
-    /// not then ignore the next one (that was a shutdown hang, ~1 in 2 000 drops).
+    /// not then ignore the next one (that was a shutdown hang, ~1 in 2 000 drops). The
+    /// sleeper also re-checks the flag once it holds the driver (`park_in_driver`), for
+    /// the case where no further poke comes.
     pub(crate) fn unpark(&self) {
         let mut state = self.state.lock().unwrap();
         let already = std::mem::replace(&mut state.unparked, true);
