@@ -276,7 +276,7 @@ impl<T: Send + Sync + 'static> LocalStorage<T> {
 
 /// Parks the allocation of an entry's value for reuse if nothing else refers to it.
 fn recycle<T: Send + Sync + 'static>(entry: Entry) {
-    if let Ok(value) = entry.into_value().downcast::<T>() {
+    if let Some(value) = entry.into_arc::<T>() {
         park(value);
     }
 }

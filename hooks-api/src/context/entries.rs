@@ -75,9 +75,16 @@ impl Entry {
         }
     }
 
-    /// The type-erased value (for a typed take-back by its creator).
-    pub(crate) fn into_value(self) -> Arc<dyn Any + Send + Sync> {
-        self.value
+    /// The value as an `Arc<T>` if it is a `T` (for a typed take-back by its creator;
+    /// no virtual call).
+    pub(crate) fn into_arc<T: Send + Sync + 'static>(self) -> Option<Arc<T>> {
+        if self.type_id != TypeId::of::<T>() {
+            return None;
+        }
+        let data = Arc::into_raw(self.value).cast::<T>();
+        // SAFETY: as in `value_arc`: the value was built as an `Arc<T>` and unsized; the
+        // strong count `self.value` held moves into the returned `Arc`.
+        Some(unsafe { Arc::from_raw(data) })
     }
 }
 

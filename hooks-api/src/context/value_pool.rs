@@ -81,16 +81,18 @@ pub(crate) fn new_arc<T>(value: T) -> Arc<T> {
     // i.e. `U` has the size and alignment of `T` (hence of `MaybeUninit<T>`), and it is
     // the only reference to its allocation (`park` checked uniqueness with `get_mut`, and
     // the pool is thread-local).
-    let mut uninit = unsafe { Arc::from_raw(block.ptr.cast::<MaybeUninit<T>>()) };
-    // The block is unique, so `get_mut` succeeds; it also re-checks that cheaply.
-    match Arc::get_mut(&mut uninit) {
-        Some(slot) => {
-            slot.write(value);
-            // SAFETY: the value was just written.
-            unsafe { uninit.assume_init() }
-        }
-        None => Arc::new(value),
-    }
+    let uninit = unsafe { Arc::from_raw(block.ptr.cast::<MaybeUninit<T>>()) };
+    // SAFETY: the block is the only reference to its allocation (see above), so writing
+    // through its data pointer races with nothing; the pointer comes from the `Arc`'s
+    // own raw allocation pointer, which may be written through while it is unique (what
+    // `Arc::get_mut` would hand out, without re-checking the counts).
+    unsafe {
+        Arc::as_ptr(&uninit)
+            .cast_mut()
+            .write(MaybeUninit::new(value))
+    };
+    // SAFETY: the value was just written.
+    unsafe { uninit.assume_init() }
 }
 
 /// Drops `value`'s `T` and parks its allocation for reuse, if `value` is the only
