@@ -50,10 +50,9 @@ impl Entry {
             return None;
         }
         let data = Arc::as_ptr(&self.value).cast::<T>();
-        // SAFETY: the recorded type id says the value is a `T` (it was built from an
-        // `Arc<T>` in `Entry::new`, or from the value's own `type_id` in `erased`), so the
-        // data pointer of the trait object points to a live `T` owned by `self.value`,
-        // which outlives the returned borrow of `self`.
+        // The recorded type id says the value is a `T` (`Entry::new` / `erased`).
+        // SAFETY: so `data` points to a live `T` owned by `self.value`, which outlives
+        // the returned borrow of `self`.
         Some(unsafe { &*data })
     }
 
@@ -65,10 +64,9 @@ impl Entry {
             return None;
         }
         let data = Arc::as_ptr(&self.value).cast::<T>();
-        // SAFETY: as in `value_ref`, `data` is the data pointer of an `Arc` that was built
-        // as an `Arc<T>` and unsized to `Arc<dyn Any + ..>`, which is what
-        // `Arc::<T>::from_raw` accepts. The strong count is incremented first, so the
-        // returned `Arc` owns its own count and `self.value` keeps its own.
+        // `data` is the data pointer of an `Arc<T>` unsized to `Arc<dyn Any + ..>`.
+        // SAFETY: that is what `Arc::<T>::from_raw` accepts; the count is incremented
+        // first, so the new `Arc` owns its own count and `self.value` keeps its own.
         unsafe {
             Arc::increment_strong_count(data);
             Some(Arc::from_raw(data))

@@ -319,10 +319,9 @@ impl<F: Future> Future for Scoped<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: `Scoped` never moves it out, has no
-        // `&mut F` API, is `Unpin` only when `F` is (auto trait), and its `Drop` drops the
-        // future in place. `context` is not pinned and is only reassigned, which is fine
-        // because `Context: Unpin`.
+        // `future` is structurally pinned: never moved out, no `&mut F` API, `Unpin`
+        // only when `F` is, dropped in place by `Drop`; `context` is `Unpin`.
+        // SAFETY: so `this` is only used in ways that keep `future` where it is.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: `this` is pinned (it does not move during the poll); `context` and
         // `setting` are only replaced below after `take_entered`, when the guard borrows

@@ -77,15 +77,13 @@ pub(crate) fn new_arc<T>(value: T) -> Arc<T> {
     let Some(block) = parked else {
         return Arc::new(value);
     };
-    // SAFETY: the block was parked by `park::<U>` with `Layout::new::<U>() == layout`,
-    // i.e. `U` has the size and alignment of `T` (hence of `MaybeUninit<T>`), and it is
-    // the only reference to its allocation (`park` checked uniqueness with `get_mut`, and
-    // the pool is thread-local).
+    // Parked by `park::<U>` with `Layout::new::<U>() == layout`, unique (`get_mut`).
+    // SAFETY: `U` has `MaybeUninit<T>`'s size and alignment, and the pool is
+    // thread-local, so this is the only reference to the allocation.
     let uninit = unsafe { Arc::from_raw(block.ptr.cast::<MaybeUninit<T>>()) };
-    // SAFETY: the block is the only reference to its allocation (see above), so writing
-    // through its data pointer races with nothing; the pointer comes from the `Arc`'s
-    // own raw allocation pointer, which may be written through while it is unique (what
-    // `Arc::get_mut` would hand out, without re-checking the counts).
+    // The block is unique (see above): what `Arc::get_mut` would hand out.
+    // SAFETY: writing through the `Arc`'s own data pointer races with nothing while it
+    // is unique.
     unsafe {
         Arc::as_ptr(&uninit)
             .cast_mut()
@@ -104,10 +102,9 @@ pub(crate) fn park<T>(mut value: Arc<T>) {
     // From here the block is ours alone; `get_mut` synchronised with every earlier
     // holder's release of its reference.
     let raw = Arc::into_raw(value).cast::<MaybeUninit<T>>();
-    // SAFETY: `raw` comes from `Arc::<T>::into_raw`, and `MaybeUninit<T>` has `T`'s size
-    // and alignment. The rebuilt `Arc<MaybeUninit<T>>` owns the allocation but never
-    // drops a `T`, so if `T`'s destructor panics below, unwinding frees the block without
-    // dropping the value twice.
+    // The rebuilt `Arc<MaybeUninit<T>>` never drops a `T`: a panicking `T::drop` below
+    // frees the block without dropping the value twice.
+    // SAFETY: `raw` comes from `Arc::<T>::into_raw`; `MaybeUninit<T>` has `T`'s layout.
     let block = unsafe { Arc::from_raw(raw) };
     // SAFETY: the allocation holds a live `T` that nobody else can reach (unique, see
     // above); it is dropped exactly once, here, and treated as uninitialised afterwards.

@@ -73,14 +73,14 @@ pub(crate) fn slot(signum: c_int) -> io::Result<Arc<Slot>> {
         waiters: Mutex::new(slab::Slab::new()),
     });
     let handler_slot = slot.clone();
-    // SAFETY: `register`'s contract is that the action be async-signal-safe. It is:
     // `Slot::on_signal` does one atomic `fetch_add` on a lock-free `AtomicUsize` and one
     // `write(2)` of a stack byte to a non-blocking descriptor (no allocation, no lock,
     // no panic, never blocks). The closure owns an `Arc` of the slot, so the descriptor
     // stays open as long as the action may run (never unregistered, so for ever), and
     // `signal-hook-registry` saves and restores `errno` around actions.
-    let registered =
-        unsafe { signal_hook_registry::register(signum, move || handler_slot.on_signal()) };
+    let action = move || handler_slot.on_signal();
+    // SAFETY: `register` requires an async-signal-safe action, which `action` is (above).
+    let registered = unsafe { signal_hook_registry::register(signum, action) };
     // On failure the closure (and its `Arc`) is dropped: the pipe closes with `slot`.
     registered?;
     slots.insert(signum, slot.clone());
@@ -92,10 +92,10 @@ impl Slot {
     fn on_signal(&self) {
         self.deliveries.fetch_add(1, Ordering::SeqCst);
         let byte = 1u8;
+        // A full pipe (`EAGAIN`) loses only the byte, not the delivery: the counter was
+        // bumped first and a byte is already pending.
         // SAFETY: `write(2)` is async-signal-safe; `write_fd` is the slot's own open
-        // descriptor (the slot outlives the action) and the pointer/length describe one
-        // readable byte on this stack frame. A full pipe (`EAGAIN`) loses only the byte,
-        // not the delivery: the counter was bumped first and a byte is already pending.
+        // descriptor and the pointer/length describe one readable byte on this stack.
         unsafe {
             libc::write(self.write_fd, (&raw const byte).cast(), 1);
         }

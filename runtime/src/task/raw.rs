@@ -141,10 +141,9 @@ impl RawTask {
     /// from `Box::leak` of the cell), never from a `&Header`, whose provenance covers
     /// the header only.
     pub(crate) fn trailer(&self) -> &Trailer {
-        // SAFETY: the pointer addresses a live `Cell<F, S>` whose trailer sits
-        // `vtable.trailer_offset` bytes in (computed by `offset_of!` for that very cell
-        // type), with provenance over the whole cell; the trailer lives as long as the
-        // reference the owner of this `RawTask` holds.
+        // `vtable.trailer_offset` is `offset_of!` for this very cell type.
+        // SAFETY: the pointer addresses a live `Cell<F, S>` (provenance over the whole
+        // cell) whose trailer sits that many bytes in and lives as long as our reference.
         unsafe {
             self.ptr
                 .cast::<u8>()

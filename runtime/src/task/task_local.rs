@@ -381,10 +381,9 @@ impl<T: 'static, F: Future> Future for TaskLocalFuture<T, F> {
 
     #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved out, no `&mut F` is
-        // handed out, it is only ever replaced in place (which drops the old value where
-        // it lies), and `TaskLocalFuture` is `Unpin` only when `F` is. `slot` and `local`
-        // are not pinned.
+        // `future` is structurally pinned: never moved out, no `&mut F` handed out, only
+        // replaced in place, `Unpin` only when `F` is; `slot` and `local` are not pinned.
+        // SAFETY: so `this` is only used in ways that keep `future` where it is.
         let this = unsafe { self.get_unchecked_mut() };
         let local = this.local;
         // SAFETY: see above; `this.future` stays where the pinned `TaskLocalFuture` put
