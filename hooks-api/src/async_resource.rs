@@ -1,6 +1,8 @@
 //! `AsyncResource`: a user-defined resource with the full event lifecycle.
 
-use crate::{execution_async_id, frame, AsyncId, Context, HookSet, Resource, ResourceKind};
+use crate::{
+    execution_async_id, frame, AsyncId, Context, HookData, HookSet, Resource, ResourceKind,
+};
 use std::fmt;
 use std::panic::Location;
 
@@ -33,6 +35,7 @@ pub struct AsyncResource {
     kind: ResourceKind,
     context: Context,
     location: &'static Location<'static>,
+    hook_data: HookData,
     hooks: HookSet,
 }
 
@@ -46,6 +49,7 @@ impl AsyncResource {
             kind: ResourceKind::Custom(name),
             context: Context::current(),
             location: Location::caller(),
+            hook_data: HookData::new(),
             hooks: HookSet::current(),
         };
         resource.hooks.init(&resource.view());
@@ -70,7 +74,9 @@ impl AsyncResource {
     /// Runs `f` as this resource: `before`, then `f` with the execution frame set to
     /// this resource (its id, its trigger id, its captured context), then `after`.
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _frame = frame::enter_ref(self.id, self.trigger_id, &self.context);
+        let mut frame = frame::enter_ref(self.id, self.trigger_id, &self.context);
+        // SAFETY: `self` outlives the guard, dropped at the end of this function.
+        unsafe { frame.set_data(&self.hook_data) };
         self.hooks.before(&self.view());
         let _after = EmitAfter(self);
         f()
@@ -79,6 +85,7 @@ impl AsyncResource {
     fn view(&self) -> Resource<'_> {
         Resource::new(self.id, self.trigger_id, self.kind, &self.context)
             .with_location(Some(self.location))
+            .with_data(&self.hook_data)
     }
 }
 

@@ -7,16 +7,19 @@
 //! frames nest like a stack and a panic never leaves a stale frame on a thread.
 
 use crate::context::ContextGuard;
-use crate::{AsyncId, Context};
+use crate::{AsyncId, Context, HookData};
 use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ptr;
 
-/// The thread's current execution ids. The current context lives next to them, in the
-/// context module's own thread-local.
+/// The thread's current execution ids, and the hook storage of the innermost running
+/// resource that has one, with that resource's id (null when none). The current
+/// context lives next to them, in the context module's own thread-local.
 struct ThreadFrame {
     execution: Cell<AsyncId>,
     trigger: Cell<AsyncId>,
+    data: Cell<(*const HookData, AsyncId)>,
 }
 
 thread_local! {
@@ -24,8 +27,30 @@ thread_local! {
         ThreadFrame {
             execution: Cell::new(AsyncId::ROOT),
             trigger: Cell::new(AsyncId::ROOT),
+            data: Cell::new((ptr::null(), AsyncId::ROOT)),
         }
     };
+}
+
+/// Runs `f` with the hook storage of resource `id`, if `id` is running on this thread
+/// (the innermost resource whose frame carries storage).
+pub(crate) fn with_running_data<R>(
+    id: AsyncId,
+    f: impl FnOnce(&HookData) -> Option<R>,
+) -> Option<R> {
+    FRAME
+        .try_with(|frame| {
+            let (data, owner) = frame.data.get();
+            if data.is_null() || owner != id {
+                return None;
+            }
+            // SAFETY: a non-null pointer was installed by `FrameGuard::set_data`, whose
+            // contract keeps the storage alive until that guard restores the previous
+            // pointer; this thread is inside that guard's frame.
+            f(unsafe { &*data })
+        })
+        .ok()
+        .flatten()
 }
 
 /// The id of the resource whose code is running on this thread (Node's
@@ -71,6 +96,8 @@ pub fn enter_ref(execution: AsyncId, trigger: AsyncId, context: &Context) -> Fra
 #[must_use = "the frame is left as soon as the guard is dropped"]
 pub struct FrameGuard<'a> {
     saved: Option<(AsyncId, AsyncId)>,
+    /// The storage to restore, once `set_data` replaced it.
+    saved_data: Option<(*const HookData, AsyncId)>,
     context: ContextGuard,
     _context: PhantomData<&'a Context>,
 }
@@ -82,6 +109,7 @@ impl FrameGuard<'_> {
             FRAME.try_with(|f| (f.execution.replace(execution), f.trigger.replace(trigger)));
         FrameGuard {
             saved: saved.ok(),
+            saved_data: None,
             context,
             _context: PhantomData,
         }
@@ -99,13 +127,38 @@ impl FrameGuard<'_> {
     }
 }
 
+impl FrameGuard<'_> {
+    /// Makes `data` the hook storage of the frame's resource, so hooks called inside
+    /// the frame reach it through [`Resource::trigger_data`](crate::Resource::trigger_data)
+    /// (a resource created here has this frame's resource as trigger). The previous
+    /// storage is restored when the guard drops.
+    ///
+    /// # Safety
+    ///
+    /// `data` must stay alive until this guard is dropped, and the guard must be
+    /// dropped (not leaked with `mem::forget`): the thread keeps a pointer to `data`
+    /// until then.
+    #[inline]
+    pub unsafe fn set_data(&mut self, data: &HookData) {
+        let previous =
+            FRAME.try_with(|f| f.data.replace((data as *const HookData, f.execution.get())));
+        if self.saved_data.is_none() {
+            self.saved_data = previous.ok();
+        }
+    }
+}
+
 impl Drop for FrameGuard<'_> {
     #[inline]
     fn drop(&mut self) {
         if let Some((execution, trigger)) = self.saved.take() {
+            let data = self.saved_data.take();
             let _ = FRAME.try_with(|f| {
                 f.execution.set(execution);
                 f.trigger.set(trigger);
+                if let Some(data) = data {
+                    f.data.set(data);
+                }
             });
         }
         // The context guard is dropped after the ids are restored, so a destructor of a

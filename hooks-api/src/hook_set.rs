@@ -252,7 +252,7 @@ impl HookSet {
     #[inline]
     pub fn init(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Init, |h| h.init(r));
+            inner.dispatch(Event::Init, |h, i, n| h.init(&r.for_hook(i, n)));
         }
     }
 
@@ -260,7 +260,7 @@ impl HookSet {
     #[inline]
     pub fn before(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Before, |h| h.before(r));
+            inner.dispatch(Event::Before, |h, i, n| h.before(&r.for_hook(i, n)));
         }
     }
 
@@ -268,7 +268,7 @@ impl HookSet {
     #[inline]
     pub fn after(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::After, |h| h.after(r));
+            inner.dispatch(Event::After, |h, i, n| h.after(&r.for_hook(i, n)));
         }
     }
 
@@ -276,7 +276,7 @@ impl HookSet {
     #[inline]
     pub fn resolve(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Resolve, |h| h.resolve(r));
+            inner.dispatch(Event::Resolve, |h, i, n| h.resolve(&r.for_hook(i, n)));
         }
     }
 
@@ -284,7 +284,7 @@ impl HookSet {
     #[inline]
     pub fn destroy(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Destroy, |h| h.destroy(r));
+            inner.dispatch(Event::Destroy, |h, i, n| h.destroy(&r.for_hook(i, n)));
         }
     }
 
@@ -292,14 +292,14 @@ impl HookSet {
     #[inline]
     pub fn wake(&self, r: &Resource<'_>, by: AsyncId) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Wake, |h| h.wake(r, by));
+            inner.dispatch(Event::Wake, |h, i, n| h.wake(&r.for_hook(i, n), by));
         }
     }
 }
 
 impl Inner {
     #[inline]
-    fn dispatch(&self, event: Event, call: impl Fn(&dyn Hook)) {
+    fn dispatch(&self, event: Event, call: impl Fn(&dyn Hook, usize, usize)) {
         if u16::from(self.interest.load(Ordering::Relaxed)) & event.bit() == 0 {
             return; // no hook implements this event: one load and a branch
         }
@@ -307,19 +307,20 @@ impl Inner {
     }
 
     #[inline]
-    fn dispatch_to_slots(&self, event: Event, call: impl Fn(&dyn Hook)) {
+    fn dispatch_to_slots(&self, event: Event, call: impl Fn(&dyn Hook, usize, usize)) {
         let bit = event.bit();
-        for slot in self.slots.iter() {
+        let n = self.slots.len();
+        for (i, slot) in self.slots.iter().enumerate() {
             let bits = slot.interest.load(Ordering::Relaxed);
             if bits & bit == 0 {
                 continue;
             }
             if bits & (bit << KNOWN_SHIFT) == 0 {
                 // First calls of this method: find out whether the hook implements it.
-                self.call_and_learn(slot, event, &call);
+                self.call_and_learn(slot, event, &|h| call(h, i, n));
                 continue;
             }
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| call(&*slot.hook))) {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| call(&*slot.hook, i, n))) {
                 self.on_hook_panic(slot, event.name(), payload);
             }
         }
@@ -330,7 +331,7 @@ impl Inner {
     /// check) or not (the event's interest bit is cleared).
     #[cold]
     #[inline(never)]
-    fn call_and_learn(&self, slot: &Slot, event: Event, call: &impl Fn(&dyn Hook)) {
+    fn call_and_learn(&self, slot: &Slot, event: Event, call: &dyn Fn(&dyn Hook)) {
         // Cleared first: a default body run outside the dispatcher (a hook calling
         // another hook's method directly) must not be read as this call's.
         let _ = DEFAULT_RAN.try_with(|ran| ran.set(None));

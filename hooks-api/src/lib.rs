@@ -10,6 +10,7 @@
 //!   immutable, panic-guarded list of hooks a runtime dispatches to.
 //! - The per-thread execution frame: [`execution_async_id`], [`trigger_async_id`],
 //!   [`enter`].
+//! - [`HookData`]: the storage a resource carries for its hooks' per-resource state.
 //! - [`Context`]: the immutable, reference-counted async context frame that tasks carry.
 //! - [`AsyncResource`]: user-defined resources.
 //! - [`Ledger`]: a hook that checks the event invariants, for tests.
@@ -18,6 +19,7 @@ mod async_resource;
 mod context;
 mod frame;
 mod hook;
+mod hook_data;
 mod hook_set;
 mod id;
 mod kind;
@@ -29,6 +31,7 @@ pub use async_resource::AsyncResource;
 pub use context::{Context, Scoped};
 pub use frame::{enter, enter_ref, execution_async_id, trigger_async_id, FrameGuard};
 pub use hook::Hook;
+pub use hook_data::HookData;
 pub use hook_set::{HookPanic, HookSet, HookSetBuilder, HookSetGuard};
 pub use id::AsyncId;
 pub use kind::ResourceKind;

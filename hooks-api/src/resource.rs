@@ -1,8 +1,10 @@
 //! The borrowed view of a resource that every hook method receives.
 
-use crate::{AsyncId, Context, ResourceKind};
+use crate::{AsyncId, Context, HookData, ResourceKind};
+use std::any::Any;
 use std::fmt;
 use std::panic::Location;
+use std::sync::Arc;
 
 /// A borrowed view of one asynchronous resource, read straight from the task header,
 /// timer entry or socket registration that emits the event (no map lookup).
@@ -23,6 +25,12 @@ pub struct Resource<'a> {
     name: Option<&'a str>,
     location: Option<&'static Location<'static>>,
     context: &'a Context,
+    /// The resource's hook storage, if it has one.
+    data: Option<&'a HookData>,
+    /// Which cell of `data` belongs to the hook this view is given to, and how many
+    /// cells the runtime's hooks need (set by the dispatcher).
+    cell: u32,
+    cells: u32,
 }
 
 impl<'a> Resource<'a> {
@@ -42,6 +50,9 @@ impl<'a> Resource<'a> {
             name: None,
             location: None,
             context,
+            data: None,
+            cell: 0,
+            cells: 1,
         }
     }
 
@@ -55,6 +66,97 @@ impl<'a> Resource<'a> {
     #[inline]
     pub fn with_location(self, location: Option<&'static Location<'static>>) -> Resource<'a> {
         Resource { location, ..self }
+    }
+
+    /// The same view with the resource's hook storage. Runtimes attach the storage
+    /// each resource owns; a hook that forwards events to an inner hook (a filter, a
+    /// sampler) can hand it storage of its own this way, as cell 0 of 1.
+    #[inline]
+    pub fn with_data(self, data: &'a HookData) -> Resource<'a> {
+        Resource {
+            data: Some(data),
+            cell: 0,
+            cells: 1,
+            ..self
+        }
+    }
+
+    /// The same view with another trigger id (a filter that hides part of a tree
+    /// reports a resource as a root).
+    #[inline]
+    pub fn with_trigger_id(self, trigger_id: AsyncId) -> Resource<'a> {
+        Resource { trigger_id, ..self }
+    }
+
+    /// The view handed to hook number `cell` of a set of `cells` hooks.
+    #[inline]
+    pub(crate) fn for_hook(&self, cell: usize, cells: usize) -> Resource<'a> {
+        Resource {
+            cell: cell as u32,
+            cells: cells as u32,
+            ..*self
+        }
+    }
+
+    /// The value the calling hook stored on this resource with
+    /// [`set_data`](Resource::set_data), if any and if it is a `T`.
+    ///
+    /// This is how a hook keeps per-resource state without a table: store a record at
+    /// `init`, read it in every later event (one load and a type check), let it drop
+    /// with the resource. The value lives until the resource's memory is freed, after
+    /// its `destroy`.
+    ///
+    /// ```
+    /// use hookrt_hooks::{Hook, Resource};
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// #[derive(Default)]
+    /// struct Polls(AtomicU64);
+    ///
+    /// struct CountPolls;
+    /// impl Hook for CountPolls {
+    ///     fn init(&self, r: &Resource<'_>) {
+    ///         r.set_data(Polls::default());
+    ///     }
+    ///     fn before(&self, r: &Resource<'_>) {
+    ///         if let Some(p) = r.data::<Polls>() {
+    ///             p.0.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    #[inline]
+    pub fn data<T: Any + Send + Sync>(&self) -> Option<&'a T> {
+        self.data?.get(self.cell as usize)?.downcast_ref()
+    }
+
+    /// Stores `value` as the calling hook's data on this resource, unless the hook
+    /// stored something already (each hook's cell is set at most once; the value is
+    /// shared by every event of the resource, so use atomics or locks inside it for
+    /// what changes). Returns what the cell holds afterwards if it is a `T`, and `None`
+    /// when the resource has no storage (a view built without
+    /// [`with_data`](Resource::with_data)).
+    ///
+    /// Events of one resource can run on several threads at once (a `wake` from
+    /// another thread during a poll), so `T` is `Send + Sync`.
+    pub fn set_data<T: Any + Send + Sync>(&self, value: T) -> Option<&'a T> {
+        self.data?
+            .set(self.cell as usize, self.cells as usize, Arc::new(value))?
+            .downcast_ref()
+    }
+
+    /// The calling hook's data on this resource's trigger, when the trigger is the
+    /// resource running on this thread, which is the case in `init` of anything that
+    /// running code creates (a spawned task, a timer, a socket). `None` otherwise, or
+    /// when the trigger has no such data.
+    ///
+    /// A hook uses this to link a child's record to its parent's at `init` (the
+    /// parent's value is shared, so the child can keep it) without a lookup by id.
+    pub fn trigger_data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let cell = self.cell as usize;
+        crate::frame::with_running_data(self.trigger_id, |data| {
+            Arc::clone(data.get(cell)?).downcast().ok()
+        })
     }
 
     /// The resource's id.

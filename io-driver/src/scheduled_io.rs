@@ -10,7 +10,7 @@ use crate::loom::sync::{Mutex, MutexGuard};
 use crate::state::IoState;
 use crate::waiters::{Waiters, WakeList};
 use crate::{Direction, Ready, ReadyEvent};
-use hookrt_hooks::{AsyncId, Context, HookSet, Resource, ResourceKind};
+use hookrt_hooks::{AsyncId, Context, HookData, HookSet, Resource, ResourceKind};
 use mio::Token;
 use std::fmt;
 use std::io;
@@ -26,6 +26,8 @@ pub(crate) struct ScheduledIo {
     /// `Resource::context`, and the frame's context during a dispatch).
     context: Context,
     location: &'static Location<'static>,
+    /// What hooks store on the registration.
+    hook_data: HookData,
     token: Token,
     pub(crate) state: IoState,
     waiters: Mutex<Waiters>,
@@ -46,6 +48,7 @@ impl ScheduledIo {
             kind,
             context: Context::current(),
             location,
+            hook_data: HookData::new(),
             token,
             state: IoState::new(),
             waiters: Mutex::new(Waiters::default()),
@@ -56,6 +59,7 @@ impl ScheduledIo {
     pub(crate) fn resource(&self) -> Resource<'_> {
         Resource::new(self.id, self.trigger_id, self.kind, &self.context)
             .with_location(Some(self.location))
+            .with_data(&self.hook_data)
     }
 
     pub(crate) fn id(&self) -> AsyncId {
@@ -217,8 +221,12 @@ impl ScheduledIo {
         if wakers.is_empty() {
             return false;
         }
-        let _frame =
-            hooks.map(|_| hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context));
+        let _frame = hooks.map(|_| {
+            let mut frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
+            // SAFETY: `self` outlives the guard, dropped at the end of this function.
+            unsafe { frame.set_data(&self.hook_data) };
+            frame
+        });
         if let Some(hooks) = hooks {
             hooks.before(&self.resource());
         }

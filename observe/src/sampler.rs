@@ -113,9 +113,7 @@ fn block_on_is_scope(r: &Resource<'_>) -> bool {
 /// rerooted resource.
 fn view<'a>(r: &Resource<'a>, d: Decision) -> Resource<'a> {
     if d.reroot {
-        Resource::new(r.id(), AsyncId::ROOT, r.kind(), r.context())
-            .with_name(r.name())
-            .with_location(r.location())
+        r.with_trigger_id(AsyncId::ROOT)
     } else {
         *r
     }

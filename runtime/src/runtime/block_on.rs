@@ -6,7 +6,7 @@
 //! tasks spawned from it name it as their trigger.
 
 use super::park::Parker;
-use hookrt_hooks::{AsyncId, Context, HookSet, Resource, ResourceKind};
+use hookrt_hooks::{AsyncId, Context, HookData, HookSet, Resource, ResourceKind};
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -40,6 +40,9 @@ pub(crate) struct BlockOnSignal {
     woken_by: AtomicU64,
     parker: Arc<Parker>,
     thread: Thread,
+    /// What hooks store on the `block_on` task (here rather than in the task, so the
+    /// frame's pointer to it stays valid while the poll holds `&mut` of the task).
+    hook_data: HookData,
 }
 
 impl Wake for BlockOnSignal {
@@ -74,6 +77,7 @@ impl<F: Future> BlockOnTask<F> {
             woken_by: AtomicU64::new(0),
             parker,
             thread: std::thread::current(),
+            hook_data: HookData::new(),
         });
         let task = BlockOnTask {
             id: AsyncId::allocate(),
@@ -93,6 +97,7 @@ impl<F: Future> BlockOnTask<F> {
         Resource::new(self.id, self.trigger_id, ResourceKind::Task, &self.context)
             .with_name(Some("block_on"))
             .with_location(Some(self.location))
+            .with_data(&self.signal.hook_data)
     }
 
     /// Whether the future was woken since its last poll.
@@ -111,7 +116,10 @@ impl<F: Future> BlockOnTask<F> {
                 .unwrap_or(AsyncId::ROOT);
             self.hooks.wake(&self.resource(), by);
         }
-        let frame = hookrt_hooks::enter(self.id, self.trigger_id, self.context.clone());
+        let mut frame = hookrt_hooks::enter(self.id, self.trigger_id, self.context.clone());
+        // SAFETY: the storage lives in the signal's allocation, which `self` keeps alive
+        // past the guard (dropped before this function returns).
+        unsafe { frame.set_data(&self.signal.hook_data) };
         self.hooks.before(&self.resource());
         let after = EmitAfter(self);
         let mut cx = std::task::Context::from_waker(&after.0.waker);

@@ -52,6 +52,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         Resource::new(header.id, header.trigger_id, S::KIND, self.context())
             .with_name(cell.trailer.name.as_deref())
             .with_location(Some(header.location))
+            .with_data(&cell.trailer.hook_data)
     }
 
     /// The view `wake` hooks receive, from any thread: with the spawn-time context,
@@ -62,6 +63,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         Resource::new(header.id, header.trigger_id, S::KIND, &header.context)
             .with_name(cell.trailer.name.as_deref())
             .with_location(Some(header.location))
+            .with_data(&cell.trailer.hook_data)
     }
 
     /// The task's current context. Only for the thread holding `RUNNING`.
@@ -86,6 +88,11 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let header = self.header();
         let hooks = self.hooks();
         let mut frame = hookrt_hooks::enter_ref(header.id, header.trigger_id, self.context());
+        if !hooks.is_empty() {
+            // SAFETY: the storage lives in the cell, which this poll's reference keeps
+            // alive past the guard, dropped at the end of this function.
+            unsafe { frame.set_data(&self.cell().trailer.hook_data) };
+        }
         let _task_id = CurrentTaskGuard::enter(header.id);
         hooks.before(&self.resource());
         // SAFETY: the waker borrows the reference this poll holds.

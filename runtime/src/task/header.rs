@@ -4,7 +4,7 @@ use super::raw::Vtable;
 use super::state::State;
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::loom::UnsafeCell;
-use hookrt_hooks::{AsyncId, Context};
+use hookrt_hooks::{AsyncId, Context, HookData};
 use std::panic::Location;
 use std::task::Waker;
 
@@ -61,6 +61,9 @@ pub(crate) struct Trailer {
     /// holding `RUNNING`; `wake` hooks, which run on other threads, see the header's
     /// spawn-time context instead.
     pub(crate) context: UnsafeCell<Option<Context>>,
+    /// What hooks store on the task (`Resource::set_data`); dropped with the cell, after
+    /// the last event.
+    pub(crate) hook_data: HookData,
 }
 
 impl Header {

@@ -7,7 +7,7 @@ use super::state::State;
 use super::Schedule;
 use crate::loom::sync::atomic::AtomicU64;
 use crate::loom::UnsafeCell;
-use hookrt_hooks::{AsyncId, Context, Resource, ResourceKind};
+use hookrt_hooks::{AsyncId, Context, HookData, Resource, ResourceKind};
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
@@ -116,6 +116,7 @@ impl RawTask {
                 join_waker: UnsafeCell::new(None),
                 name: meta.name,
                 context: UnsafeCell::new(None),
+                hook_data: HookData::new(),
             },
         });
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
@@ -164,6 +165,7 @@ impl RawTask {
         )
         .with_name(self.trailer().name.as_deref())
         .with_location(Some(header.location))
+        .with_data(&self.trailer().hook_data)
     }
 
     pub(crate) fn id(&self) -> AsyncId {

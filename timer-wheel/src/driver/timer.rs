@@ -6,7 +6,7 @@ use super::TimeDriver;
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::loom::sync::{Arc, Mutex};
 use crate::TimerKey;
-use hookrt_hooks::{AsyncId, Context, HookSet, Resource, ResourceKind};
+use hookrt_hooks::{AsyncId, Context, HookData, HookSet, Resource, ResourceKind};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::task::{Poll, Waker};
@@ -18,6 +18,8 @@ pub(crate) struct TimerShared {
     trigger_id: AsyncId,
     context: Context,
     location: &'static Location<'static>,
+    /// What hooks store on the timer (moved here from the owner when it is shared).
+    hook_data: HookData,
     /// The real deadline in ticks (the wheel may hold a capped one).
     deadline: AtomicU64,
     pub(crate) state: TimerState,
@@ -30,6 +32,7 @@ impl TimerShared {
     fn resource(&self) -> Resource<'_> {
         Resource::new(self.id, self.trigger_id, ResourceKind::Timer, &self.context)
             .with_location(Some(self.location))
+            .with_data(&self.hook_data)
     }
 
     pub(crate) fn deadline_tick(&self) -> u64 {
@@ -69,7 +72,9 @@ impl TimerShared {
     /// meanwhile. The caller holds the `FIRING` bit.
     fn run_firing(&self, waker: Option<Waker>, hooks: &HookSet) {
         {
-            let _frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
+            let mut frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
+            // SAFETY: `self` outlives the guard, dropped at the end of this block.
+            unsafe { frame.set_data(&self.hook_data) };
             hooks.before(&self.resource());
             if let Some(waker) = waker {
                 // A foreign waker that panics must not take the driver down.
@@ -101,6 +106,9 @@ pub struct Timer {
     trigger_id: AsyncId,
     context: Context,
     location: &'static Location<'static>,
+    /// What hooks store on the timer while `shared` does not exist yet (then moved
+    /// there).
+    hook_data: HookData,
     /// The deadline in ticks while `shared` does not exist yet.
     deadline: u64,
     /// Fired inline before `shared` existed (cleared by `reset`).
@@ -131,6 +139,7 @@ impl Timer {
             trigger_id: hookrt_hooks::execution_async_id(),
             context: Context::current(),
             location,
+            hook_data: HookData::new(),
             deadline: driver.tick_of(deadline),
             fired_inline: false,
             shared: None,
@@ -147,6 +156,7 @@ impl Timer {
     fn resource(&self) -> Resource<'_> {
         Resource::new(self.id, self.trigger_id, ResourceKind::Timer, &self.context)
             .with_location(Some(self.location))
+            .with_data(&self.hook_data)
     }
 
     /// The state shared with the driver, created on first need.
@@ -154,12 +164,14 @@ impl Timer {
         let (id, trigger_id, location, deadline) =
             (self.id, self.trigger_id, self.location, self.deadline);
         let context = &self.context;
+        let hook_data = &mut self.hook_data;
         self.shared.get_or_insert_with(|| {
             Arc::new(TimerShared {
                 id,
                 trigger_id,
                 context: context.clone(),
                 location,
+                hook_data: std::mem::take(hook_data),
                 deadline: AtomicU64::new(deadline),
                 state: TimerState::new(),
                 waker: Mutex::new(None),
@@ -252,7 +264,9 @@ impl Timer {
     fn fire_inline_unshared(&mut self) {
         let hooks = self.driver.inner_hooks();
         if !hooks.is_empty() {
-            let _frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
+            let mut frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
+            // SAFETY: `self` outlives the guard, dropped at the end of this block.
+            unsafe { frame.set_data(&self.hook_data) };
             hooks.before(&self.resource());
             hooks.after(&self.resource());
         }

@@ -1,0 +1,86 @@
+//! [`HookData`]: per-resource storage for hooks (Node hooks store symbols on the
+//! resource object; this is the typed equivalent).
+//!
+//! Every resource that emits events owns one `HookData`, next to its id and context (in
+//! the task's trailer, the timer's and socket's shared state, the `AsyncResource`). It
+//! is empty, and costs no allocation, until a hook stores something; then it holds one
+//! cell per hook of the runtime, each set at most once. The values are dropped with the
+//! resource's memory, after its last event: a `wake` racing with `destroy` on another
+//! thread still finds them.
+//!
+//! A hook reaches its own cell through the [`Resource`](crate::Resource) view it is
+//! given ([`Resource::data`](crate::Resource::data),
+//! [`Resource::set_data`](crate::Resource::set_data)): the dispatcher tells each view
+//! which cell belongs to the hook being called. So a hook keeps its per-resource state
+//! without any table, lock or hash lookup on the hot path.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// One hook's value for one resource.
+type Cell = OnceLock<Arc<dyn Any + Send + Sync>>;
+
+/// The storage a resource carries for the hooks of its runtime. See the module docs.
+#[derive(Default)]
+pub struct HookData {
+    cells: OnceLock<Box<[Cell]>>,
+}
+
+impl HookData {
+    /// Empty storage (no allocation).
+    pub const fn new() -> HookData {
+        HookData {
+            cells: OnceLock::new(),
+        }
+    }
+
+    /// The value in cell `index`, if it was set.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> Option<&Arc<dyn Any + Send + Sync>> {
+        self.cells.get()?.get(index)?.get()
+    }
+
+    /// Sets cell `index` of `count` (the number of cells a runtime's hook set needs)
+    /// unless it is set already; returns the value the cell holds afterwards, or `None`
+    /// when `index` is out of range.
+    pub(crate) fn set(
+        &self,
+        index: usize,
+        count: usize,
+        value: Arc<dyn Any + Send + Sync>,
+    ) -> Option<&Arc<dyn Any + Send + Sync>> {
+        let cells = self
+            .cells
+            .get_or_init(|| (0..count).map(|_| OnceLock::new()).collect());
+        let cell = cells.get(index)?;
+        Some(cell.get_or_init(|| value))
+    }
+}
+
+impl fmt::Debug for HookData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = self
+            .cells
+            .get()
+            .map_or(0, |c| c.iter().filter(|c| c.get().is_some()).count());
+        f.debug_struct("HookData").field("cells_set", &set).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_set_once_and_typed() {
+        let data = HookData::new();
+        assert!(data.get(0).is_none());
+        let v = data.set(1, 2, Arc::new(5u32)).unwrap();
+        assert_eq!(v.downcast_ref::<u32>(), Some(&5));
+        let again = data.set(1, 2, Arc::new(7u32)).unwrap();
+        assert_eq!(again.downcast_ref::<u32>(), Some(&5), "set once");
+        assert!(data.get(0).is_none());
+        assert!(data.set(2, 2, Arc::new(1u8)).is_none(), "out of range");
+    }
+}
