@@ -145,6 +145,12 @@ impl<'a> Resource<'a> {
             .downcast_ref()
     }
 
+    /// The calling hook's data on this resource as a shared pointer, for a hook that
+    /// keeps the value somewhere else too (a list of live resources, a child's record).
+    pub fn data_arc<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        Arc::clone(self.data?.get(self.cell as usize)?).downcast().ok()
+    }
+
     /// The calling hook's data on this resource's trigger, when the trigger is the
     /// resource running on this thread, which is the case in `init` of anything that
     /// running code creates (a spawned task, a timer, a socket). `None` otherwise, or

@@ -1,42 +1,80 @@
 //! [`LeakDetector`]: the table of live resources, and the reports built from it.
 //!
-//! `init` inserts an entry, `destroy` removes it, `resolve` marks a task done; the other
-//! events cost nothing. The table is a [`ById`] (striped by id), so concurrent events
-//! of different resources rarely share a lock.
+//! `init` builds a [`Node`] for the resource, stores it in the resource itself
+//! ([`Resource::set_data`]) and adds it to a [`LiveSet`]; `resolve` marks it done;
+//! `destroy` takes it out of the set. No event hashes or looks anything up: the node
+//! is in the resource, and the trigger's node is reached through
+//! [`Resource::trigger_data`] (the trigger is the resource running on the creating
+//! thread). The other events are not implemented, so the runtime never calls them.
 //!
-//! Each entry holds its trigger chain as a shared linked list ([`Link`]): a child's
-//! link points at its trigger's, so the chain of a resource stays readable after its
-//! ancestors are gone, and costs one small allocation per resource. Chains are cut at
-//! [`MAX_CHAIN`] links, which also bounds the recursion when a chain is dropped.
+//! A node keeps its trigger's node (an `Arc`), so the chain of a resource stays
+//! readable after its ancestors are gone. Chains are cut at [`MAX_CHAIN`] links, which
+//! also bounds the recursion when a chain is dropped.
 
-use crate::shard::ById;
+use crate::clock::Clock;
+use crate::live_set::{LiveSet, Place};
 use crate::site::Site;
 use hookrt::hooks::{AsyncId, Hook, Resource, ResourceKind};
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How many ancestors a resource's trigger chain keeps (the nearest ones).
 pub const MAX_CHAIN: usize = 64;
 
-/// One link of a trigger chain: a resource and the link of its trigger.
+/// What the detector knows of one resource (stored in the resource).
 #[derive(Debug)]
-struct Link {
+struct Node {
     id: AsyncId,
-    depth: usize,
-    parent: Option<Arc<Link>>,
-}
-
-#[derive(Debug)]
-struct Entry {
-    link: Arc<Link>,
     trigger_id: AsyncId,
+    /// The trigger's node, unless the trigger was not running here at `init` (a
+    /// resource created outside any resource, or from a thread of another runtime) or
+    /// the chain was cut.
+    parent: Option<Arc<Node>>,
+    /// Links in the chain from this node up (1 without a parent).
+    depth: usize,
     kind: ResourceKind,
     name: Option<Box<str>>,
     site: Site,
-    created: Instant,
-    resolved: bool,
+    /// Clock tick of `init`.
+    created: u64,
+    resolved: AtomicBool,
+    place: Place,
+}
+
+impl Node {
+    /// Ancestor ids, nearest first: the trigger, its trigger, ... The last one may have
+    /// no node (a cut chain, or a trigger never seen).
+    fn chain(&self) -> Vec<AsyncId> {
+        let mut chain = Vec::with_capacity(self.depth);
+        let mut node = self;
+        loop {
+            if node.trigger_id.is_root() {
+                break;
+            }
+            chain.push(node.trigger_id);
+            match &node.parent {
+                Some(p) => node = p,
+                None => break,
+            }
+        }
+        chain
+    }
+
+    fn descends_from(&self, id: AsyncId) -> bool {
+        let mut node = self;
+        loop {
+            if node.trigger_id == id {
+                return true;
+            }
+            match &node.parent {
+                Some(p) => node = p,
+                None => return false,
+            }
+        }
+    }
 }
 
 /// A hook that keeps a table of every live resource, to find the ones that should be
@@ -69,39 +107,61 @@ struct Entry {
 /// ```
 #[derive(Debug)]
 pub struct LeakDetector {
-    live: ById<Entry>,
+    clock: &'static Clock,
+    live: LiveSet<Arc<Node>>,
 }
 
 impl LeakDetector {
     /// An empty detector.
     pub fn new() -> LeakDetector {
-        LeakDetector { live: ById::new() }
+        LeakDetector {
+            clock: Clock::get(),
+            live: LiveSet::new(),
+        }
     }
 
     /// How many resources are alive now.
     pub fn live_count(&self) -> usize {
-        let mut n = 0;
-        self.live.for_each(|_, _| n += 1);
-        n
+        self.live.len()
     }
 
     /// The live resource `id`, if it is alive.
     pub fn get(&self, id: AsyncId) -> Option<LiveResource> {
-        let now = Instant::now();
-        self.live.with(id, |e| LiveResource::of(id, e, now))
+        let now = self.clock.now();
+        let mut found = None;
+        self.live.for_each(|n| {
+            if n.id == id {
+                found = Some(self.describe(n, now));
+            }
+        });
+        found
     }
 
     /// Every live resource created more than `older_than` ago.
     pub fn live(&self, older_than: Duration) -> Vec<LiveResource> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut out = Vec::new();
-        self.live.for_each(|id, e| {
-            if now.saturating_duration_since(e.created) >= older_than {
-                out.push(LiveResource::of(id, e, now));
+        self.live.for_each(|n| {
+            let r = self.describe(n, now);
+            if r.age >= older_than {
+                out.push(r);
             }
         });
         out.sort_by_key(|r| r.id);
         out
+    }
+
+    fn describe(&self, n: &Node, now: u64) -> LiveResource {
+        LiveResource {
+            id: n.id,
+            trigger_id: n.trigger_id,
+            kind: n.kind,
+            name: n.name.as_deref().map(str::to_owned),
+            site: n.site,
+            age: self.clock.duration(now.saturating_sub(n.created)),
+            resolved: n.resolved.load(Ordering::Relaxed),
+            chain: n.chain(),
+        }
     }
 
     /// Live resources created more than `older_than` ago, grouped by kind and creating
@@ -135,15 +195,20 @@ impl LeakDetector {
     /// Call it once a request task has finished: whatever it started and left behind
     /// (a timer, a listener, a task waiting forever) is listed.
     pub fn outlived(&self, root: AsyncId) -> Vec<LiveResource> {
-        let root_done = self.live.with(root, |e| e.resolved).unwrap_or(true);
+        let mut root_done = true;
+        self.live.for_each(|n| {
+            if n.id == root {
+                root_done = n.resolved.load(Ordering::Relaxed);
+            }
+        });
         if !root_done {
             return Vec::new();
         }
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut out = Vec::new();
-        self.live.for_each(|id, e| {
-            if id != root && chain_contains(&e.link, root) {
-                out.push(LiveResource::of(id, e, now));
+        self.live.for_each(|n| {
+            if n.id != root && n.descends_from(root) {
+                out.push(self.describe(n, now));
             }
         });
         out.sort_by_key(|r| r.id);
@@ -157,69 +222,44 @@ impl Default for LeakDetector {
     }
 }
 
-fn chain_contains(link: &Arc<Link>, id: AsyncId) -> bool {
-    let mut cur = link.parent.as_ref();
-    while let Some(l) = cur {
-        if l.id == id {
-            return true;
-        }
-        cur = l.parent.as_ref();
-    }
-    false
-}
-
 impl Hook for LeakDetector {
     fn init(&self, r: &Resource<'_>) {
-        let trigger = r.trigger_id();
-        let parent = if trigger.is_root() {
-            None
-        } else {
-            let known = self.live.with(trigger, |e| e.link.clone());
-            Some(known.unwrap_or_else(|| {
-                Arc::new(Link {
-                    id: trigger,
-                    depth: 1,
-                    parent: None,
-                })
-            }))
-        };
-        let parent = parent.map(|p| {
-            if p.depth >= MAX_CHAIN {
-                // Cut: keep the nearest ancestors, drop the far end.
-                Arc::new(Link {
-                    id: p.id,
-                    depth: 1,
-                    parent: None,
-                })
-            } else {
-                p
-            }
-        });
+        let parent = r
+            .trigger_data::<Node>()
+            // Cut: the far end of a long chain is dropped (its ids stay in the nodes
+            // nearer to it, which are kept).
+            .filter(|p| p.depth < MAX_CHAIN);
         let depth = parent.as_ref().map_or(1, |p| p.depth + 1);
-        let entry = Entry {
-            link: Arc::new(Link {
-                id: r.id(),
-                depth,
-                parent,
-            }),
-            trigger_id: trigger,
+        let node = Node {
+            id: r.id(),
+            trigger_id: r.trigger_id(),
+            parent,
+            depth,
             kind: r.kind(),
             name: r.name().map(Box::from),
             site: Site::new(r.location()),
-            created: Instant::now(),
-            resolved: false,
+            created: self.clock.now(),
+            resolved: AtomicBool::new(false),
+            place: Place::new(),
         };
-        self.live.insert(r.id(), entry);
+        if r.set_data(node).is_some() {
+            if let Some(node) = r.data_arc::<Node>() {
+                self.live.insert(node.clone(), &node.place);
+            }
+        }
     }
 
     fn resolve(&self, r: &Resource<'_>) {
-        self.live.with(r.id(), |e| e.resolved = true);
+        if let Some(n) = r.data::<Node>() {
+            n.resolved.store(true, Ordering::Relaxed);
+        }
     }
 
     fn destroy(&self, r: &Resource<'_>) {
-        // Drop the entry (and maybe a chain) outside the stripe lock.
-        let removed = self.live.remove(r.id());
-        drop(removed);
+        if let Some(n) = r.data::<Node>() {
+            // The node itself stays in the resource until its memory is freed.
+            drop(self.live.remove(&n.place));
+        }
     }
 }
 
@@ -244,27 +284,6 @@ pub struct LiveResource {
     /// Its ancestors, nearest first (its trigger, the trigger's trigger, ...), up to the
     /// top-level resource or [`MAX_CHAIN`] links.
     pub chain: Vec<AsyncId>,
-}
-
-impl LiveResource {
-    fn of(id: AsyncId, e: &Entry, now: Instant) -> LiveResource {
-        let mut chain = Vec::with_capacity(e.link.depth);
-        let mut cur = e.link.parent.as_ref();
-        while let Some(l) = cur {
-            chain.push(l.id);
-            cur = l.parent.as_ref();
-        }
-        LiveResource {
-            id,
-            trigger_id: e.trigger_id,
-            kind: e.kind,
-            name: e.name.as_deref().map(str::to_owned),
-            site: e.site,
-            age: now.saturating_duration_since(e.created),
-            resolved: e.resolved,
-            chain,
-        }
-    }
 }
 
 impl fmt::Display for LiveResource {

@@ -4,7 +4,9 @@
 //! Every tool is a [`Hook`](hookrt::hooks::Hook) registered when the runtime is built;
 //! keep an `Arc` to read what it gathered. Hooks compose: register several, or wrap one
 //! in a [`Sampler`]. All of them take events from every thread at once without a
-//! global lock (state is striped by async id or kept per thread), never panic on an
+//! global lock (per-resource state lives in the resource itself, through
+//! [`Resource::set_data`](hookrt::hooks::Resource::set_data); the rest is kept per
+//! thread or striped), never panic on an
 //! id they do not know, and cost nothing for the events they do not use.
 //!
 //! ```no_run
@@ -106,10 +108,12 @@
 //!   OTLP/HTTP, a span per task parented by trigger ids, with the hooks' timings;
 //!   `OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318` points it at one.
 
+mod clock;
 mod correlation;
 mod flow;
 mod id_cache;
 mod leaks;
+mod live_set;
 mod log_bridge;
 mod log_layer;
 #[cfg(feature = "otel")]

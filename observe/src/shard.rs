@@ -98,15 +98,6 @@ impl<V> ById<V> {
     pub(crate) fn with<R>(&self, id: AsyncId, f: impl FnOnce(&mut V) -> R) -> Option<R> {
         self.stripe(id).get_mut(&id).map(f)
     }
-
-    /// Visits every entry, one stripe locked at a time.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(AsyncId, &V)) {
-        for stripe in self.stripes.iter() {
-            for (id, v) in lock(stripe).iter() {
-                f(*id, v);
-            }
-        }
-    }
 }
 
 /// One value per emitting thread (threads beyond [`SHARDS`] share slots).

@@ -5,23 +5,30 @@
 //! futures, so they cover every task, timer, socket, blocking job and
 //! [`timed`](crate::timed) section without changing user code.
 //!
-//! State: one record per live resource in a [`ById`] table (the instants of its last
-//! wake, poll start and poll end, and its running totals), and per-site totals and
-//! histograms in a [`PerThread`] slot of the thread that saw the event, keyed by the
-//! address of the creating `Location` (cheap to hash) and merged by [`Site`] when read.
-//! Each event locks one id stripe, then (never nested) the caller's own slot.
+//! State: one [`Record`] per resource, kept in the resource itself
+//! ([`Resource::set_data`]) and listed in a [`LiveSet`] for reports; per-site totals
+//! and histograms in a [`PerThread`] slot, keyed by the address of the creating
+//! `Location` and merged by [`Site`] when read. An event reads the clock once (a TSC
+//! read, see [`Clock`]) and updates its record with plain loads and stores: no lookup,
+//! no lock. A thread slot is locked once per [`BATCH`](record::BATCH) polls of a
+//! resource, and at its `destroy`, where its totals are added to its site.
 
 mod histogram;
+mod record;
 mod report;
 
 pub use histogram::LatencyHistogram;
 pub use report::{ResourceStats, SiteStats};
 
-use crate::shard::{ById, FastMap, PerThread};
+use crate::clock::Clock;
+use crate::live_set::LiveSet;
+use crate::shard::{FastMap, PerThread};
 use crate::site::Site;
 use hookrt::hooks::{AsyncId, Hook, Resource, ResourceKind};
+use record::{Record, Samples};
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Default slow-poll threshold (tokio-metrics uses 50 µs; a millisecond is where a poll
 /// starts to hurt the latency of other tasks on the same worker).
@@ -32,58 +39,6 @@ pub const DEFAULT_FINISHED: usize = 4096;
 
 /// A per-thread site table: key is the `Location` address (0 when unknown) and kind.
 type SiteTable = FastMap<(usize, ResourceKind), SiteStats>;
-
-#[derive(Debug)]
-struct Live {
-    kind: ResourceKind,
-    name: Option<Box<str>>,
-    site: Site,
-    created: Instant,
-    polls: u64,
-    busy: Duration,
-    scheduled: Duration,
-    idle: Duration,
-    first_poll_delay: Option<Duration>,
-    slow_polls: u64,
-    longest_poll: Duration,
-    /// Idle time not yet added to the site totals.
-    pending_idle: Duration,
-    woken_at: Option<Instant>,
-    poll_start: Option<Instant>,
-    last_after: Option<Instant>,
-}
-
-impl Live {
-    fn snapshot(&self, id: AsyncId, now: Instant, finished: bool) -> ResourceStats {
-        ResourceStats {
-            id,
-            kind: self.kind,
-            name: self.name.as_deref().map(str::to_owned),
-            site: self.site,
-            polls: self.polls,
-            busy: self.busy,
-            scheduled: self.scheduled,
-            idle: self.idle,
-            first_poll_delay: self.first_poll_delay,
-            slow_polls: self.slow_polls,
-            longest_poll: self.longest_poll,
-            wall: now.saturating_duration_since(self.created),
-            finished,
-        }
-    }
-}
-
-/// What one event adds to its site's totals, gathered under the id lock and applied
-/// under the thread slot lock.
-#[derive(Default)]
-struct SiteDelta {
-    finished: Option<Duration>,
-    poll: Option<Duration>,
-    slow: bool,
-    scheduled: Option<Duration>,
-    idle: Option<Duration>,
-    first_poll: Option<Duration>,
-}
 
 #[derive(Debug)]
 struct Slot {
@@ -114,9 +69,12 @@ struct Slot {
 /// ```
 #[derive(Debug)]
 pub struct TaskStats {
+    clock: &'static Clock,
     slow_poll: Duration,
+    /// `slow_poll` in clock ticks.
+    slow_ticks: u64,
     finished_per_slot: usize,
-    live: ById<Live>,
+    live: LiveSet<Arc<Record>>,
     slots: PerThread<Slot>,
 }
 
@@ -129,10 +87,13 @@ impl TaskStats {
     /// Stats that count polls longer than `slow_poll` as slow and remember about
     /// `finished` finished resources for [`finished`](TaskStats::finished).
     pub fn with_settings(slow_poll: Duration, finished: usize) -> TaskStats {
+        let clock = Clock::get();
         TaskStats {
+            clock,
             slow_poll,
+            slow_ticks: clock.ticks_of(slow_poll).max(1),
             finished_per_slot: finished.div_ceil(crate::shard::SHARDS),
-            live: ById::new(),
+            live: LiveSet::new(),
             slots: PerThread::new(|| Slot {
                 sites: FastMap::default(),
                 finished: VecDeque::new(),
@@ -147,11 +108,16 @@ impl TaskStats {
 
     /// The stats of resource `id`: live, or finished recently enough to be remembered.
     pub fn resource(&self, id: AsyncId) -> Option<ResourceStats> {
-        let now = Instant::now();
-        if let Some(s) = self.live.with(id, |l| l.snapshot(id, now, false)) {
-            return Some(s);
-        }
+        let now = self.clock.now();
         let mut found = None;
+        self.live.for_each(|r| {
+            if r.id == id {
+                found = Some(r.snapshot(self.clock, now, false));
+            }
+        });
+        if found.is_some() {
+            return found;
+        }
         self.slots.for_each(|slot| {
             if found.is_none() {
                 found = slot.finished.iter().find(|s| s.id == id).cloned();
@@ -162,10 +128,10 @@ impl TaskStats {
 
     /// Every live resource's stats, by id.
     pub fn live(&self) -> Vec<ResourceStats> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut out = Vec::new();
         self.live
-            .for_each(|id, l| out.push(l.snapshot(id, now, false)));
+            .for_each(|r| out.push(r.snapshot(self.clock, now, false)));
         out.sort_by_key(|s| s.id);
         out
     }
@@ -180,6 +146,10 @@ impl TaskStats {
     }
 
     /// Per-site totals and histograms, busiest first.
+    ///
+    /// Totals (created, polls, busy, scheduled, idle, slow polls) cover every resource,
+    /// live or finished. The histograms hold every poll of finished resources, and all
+    /// but the last few (under 8) polls of each live one.
     pub fn sites(&self) -> Vec<SiteStats> {
         let mut merged: HashMap<(Site, ResourceKind), SiteStats> = HashMap::new();
         self.slots.for_each(|slot| {
@@ -190,11 +160,11 @@ impl TaskStats {
                     .merge(s);
             }
         });
-        self.live.for_each(|_, l| {
-            merged
-                .entry((l.site, l.kind))
-                .or_insert_with(|| SiteStats::new(l.site, l.kind))
-                .created += 1;
+        self.live.for_each(|r| {
+            let site = merged
+                .entry((r.site, r.kind))
+                .or_insert_with(|| SiteStats::new(r.site, r.kind));
+            r.add_totals(self.clock, site);
         });
         let mut out: Vec<SiteStats> = merged.into_values().collect();
         out.sort_by(|a, b| b.busy.cmp(&a.busy).then(a.site.cmp(&b.site)));
@@ -221,44 +191,34 @@ impl TaskStats {
         });
     }
 
-    /// Adds `d` to the calling thread's totals of `site`, and remembers `finished`.
-    fn apply(&self, r: &Resource<'_>, site: Site, d: SiteDelta, finished: Option<ResourceStats>) {
+    /// Adds `samples` (and, for a finished record, its totals) to the calling thread's
+    /// figures of the record's site.
+    fn flush(&self, record: &Record, samples: Samples, finished: Option<u64>) {
         let key = (
-            site.location().map_or(0, |l| l as *const _ as usize),
-            r.kind(),
+            record
+                .site
+                .location()
+                .map_or(0, |l| l as *const _ as usize),
+            record.kind,
         );
         let mut slot = self.slots.local();
-        let s = slot
+        let site = slot
             .sites
             .entry(key)
-            .or_insert_with(|| SiteStats::new(site, r.kind()));
-        // `created` counts finished ones here; `sites()` adds the live ones.
-        s.created += u64::from(d.finished.is_some());
-        if let Some(life) = d.finished {
-            s.finished += 1;
-            s.lifetimes.record(life);
-        }
-        if let Some(p) = d.poll {
-            s.polls += 1;
-            s.busy += p;
-            s.slow_polls += u64::from(d.slow);
-            s.poll_times.record(p);
-        }
-        if let Some(w) = d.scheduled {
-            s.scheduled += w;
-            s.scheduled_delays.record(w);
-        }
-        if let Some(i) = d.idle {
-            s.idle += i;
-        }
-        if let Some(f) = d.first_poll {
-            s.first_poll_delays.record(f);
-        }
-        if let Some(done) = finished {
+            .or_insert_with(|| SiteStats::new(record.site, record.kind));
+        samples.record(self.clock, site);
+        let Some(now) = finished else {
+            return;
+        };
+        record.add_totals(self.clock, site);
+        site.finished += 1;
+        let snapshot = record.snapshot(self.clock, now, true);
+        site.lifetimes.record(snapshot.wall);
+        if self.finished_per_slot > 0 {
             if slot.finished.len() >= self.finished_per_slot {
                 slot.finished.pop_front();
             }
-            slot.finished.push_back(done);
+            slot.finished.push_back(snapshot);
         }
     }
 }
@@ -271,111 +231,46 @@ impl Default for TaskStats {
 
 impl Hook for TaskStats {
     fn init(&self, r: &Resource<'_>) {
-        let site = Site::new(r.location());
-        self.live.insert(
+        let record = Record::new(
             r.id(),
-            Live {
-                kind: r.kind(),
-                name: r.name().map(Box::from),
-                site,
-                created: Instant::now(),
-                polls: 0,
-                busy: Duration::ZERO,
-                scheduled: Duration::ZERO,
-                idle: Duration::ZERO,
-                first_poll_delay: None,
-                slow_polls: 0,
-                longest_poll: Duration::ZERO,
-                pending_idle: Duration::ZERO,
-                woken_at: None,
-                poll_start: None,
-                last_after: None,
-            },
+            r.kind(),
+            r.name().map(Box::from),
+            Site::new(r.location()),
+            self.clock.now(),
         );
+        if r.set_data(record).is_some() {
+            if let Some(record) = r.data_arc::<Record>() {
+                self.live.insert(record.clone(), &record.place);
+            }
+        }
     }
 
-    fn wake(&self, r: &Resource<'_>, _by: AsyncId) {
-        let now = Instant::now();
-        // No site update here: the idle time reaches the site with the next `before`.
-        self.live.with(r.id(), |l| {
-            if l.woken_at.is_some() {
-                return; // already scheduled: the first wake counts
-            }
-            l.woken_at = Some(now);
-            if let Some(a) = l.last_after.take() {
-                let i = now.saturating_duration_since(a);
-                l.idle += i;
-                l.pending_idle += i;
-            }
-        });
+    fn wake(&self, r: &Resource<'_>, by: AsyncId) {
+        if let Some(record) = r.data::<Record>() {
+            record.on_wake(by == r.id(), || self.clock.now());
+        }
     }
 
     fn before(&self, r: &Resource<'_>) {
-        let now = Instant::now();
-        let out = self.live.with(r.id(), |l| {
-            let mut d = SiteDelta::default();
-            if let Some(w) = l.woken_at.take() {
-                let w = now.saturating_duration_since(w);
-                l.scheduled += w;
-                d.scheduled = Some(w);
-            } else if let Some(a) = l.last_after.take() {
-                l.idle += now.saturating_duration_since(a);
-                l.pending_idle += now.saturating_duration_since(a);
-            }
-            l.last_after = None;
-            if l.pending_idle > Duration::ZERO {
-                d.idle = Some(std::mem::take(&mut l.pending_idle));
-            }
-            if l.first_poll_delay.is_none() {
-                let f = now.saturating_duration_since(l.created);
-                l.first_poll_delay = Some(f);
-                d.first_poll = Some(f);
-            }
-            l.poll_start = Some(now);
-            (l.site, d)
-        });
-        if let Some((site, d)) = out {
-            self.apply(r, site, d, None);
+        if let Some(record) = r.data::<Record>() {
+            record.on_before(self.clock.now());
         }
     }
 
     fn after(&self, r: &Resource<'_>) {
-        let now = Instant::now();
-        let slow_poll = self.slow_poll;
-        let out = self.live.with(r.id(), |l| {
-            let start = l.poll_start.take()?;
-            let p = now.saturating_duration_since(start);
-            l.polls += 1;
-            l.busy += p;
-            l.longest_poll = l.longest_poll.max(p);
-            let slow = p >= slow_poll;
-            l.slow_polls += u64::from(slow);
-            l.last_after = Some(now);
-            Some((
-                l.site,
-                SiteDelta {
-                    poll: Some(p),
-                    slow,
-                    ..SiteDelta::default()
-                },
-            ))
-        });
-        if let Some(Some((site, d))) = out {
-            self.apply(r, site, d, None);
+        if let Some(record) = r.data::<Record>() {
+            if record.on_after(self.clock.now(), self.slow_ticks) {
+                self.flush(record, record.take_samples(), None);
+            }
         }
     }
 
     fn destroy(&self, r: &Resource<'_>) {
-        let Some(l) = self.live.remove(r.id()) else {
+        let Some(record) = r.data::<Record>() else {
             return;
         };
-        let snapshot = l.snapshot(r.id(), Instant::now(), true);
-        let delta = SiteDelta {
-            finished: Some(snapshot.wall),
-            idle: (l.pending_idle > Duration::ZERO).then_some(l.pending_idle),
-            ..SiteDelta::default()
-        };
-        let keep = (self.finished_per_slot > 0).then_some(snapshot);
-        self.apply(r, l.site, delta, keep);
+        if self.live.remove(&record.place).is_some() {
+            self.flush(record, record.take_samples(), Some(self.clock.now()));
+        }
     }
 }
