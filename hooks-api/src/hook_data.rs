@@ -3,8 +3,9 @@
 //!
 //! Every resource that emits events owns one `HookData`, next to its id and context (in
 //! the task's trailer, the timer's and socket's shared state, the `AsyncResource`). It
-//! is empty, and costs no allocation, until a hook stores something; then it holds one
-//! cell per hook of the runtime, each set at most once. The values are dropped with the
+//! holds one cell per hook of the runtime, each set at most once: the first
+//! [`INLINE`] cells in place (no allocation for runtimes with up to that many hooks),
+//! the others in an array allocated when one of them is first set. The values are dropped with the
 //! resource's memory, after its last event: a `wake` racing with `destroy` on another
 //! thread still finds them.
 //!
@@ -21,24 +22,32 @@ use std::sync::{Arc, OnceLock};
 /// One hook's value for one resource.
 type Cell = OnceLock<Arc<dyn Any + Send + Sync>>;
 
+/// Cells kept in place; hooks beyond these share an allocated array.
+const INLINE: usize = 2;
+
 /// The storage a resource carries for the hooks of its runtime. See the module docs.
 #[derive(Default)]
 pub struct HookData {
-    cells: OnceLock<Box<[Cell]>>,
+    inline: [Cell; INLINE],
+    more: OnceLock<Box<[Cell]>>,
 }
 
 impl HookData {
     /// Empty storage (no allocation).
     pub const fn new() -> HookData {
         HookData {
-            cells: OnceLock::new(),
+            inline: [OnceLock::new(), OnceLock::new()],
+            more: OnceLock::new(),
         }
     }
 
     /// The value in cell `index`, if it was set.
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<&Arc<dyn Any + Send + Sync>> {
-        self.cells.get()?.get(index)?.get()
+        match self.inline.get(index) {
+            Some(cell) => cell.get(),
+            None => self.more.get()?.get(index - INLINE)?.get(),
+        }
     }
 
     /// Sets cell `index` of `count` (the number of cells a runtime's hook set needs)
@@ -50,20 +59,29 @@ impl HookData {
         count: usize,
         value: Arc<dyn Any + Send + Sync>,
     ) -> Option<&Arc<dyn Any + Send + Sync>> {
-        let cells = self
-            .cells
-            .get_or_init(|| (0..count).map(|_| OnceLock::new()).collect());
-        let cell = cells.get(index)?;
+        if index >= count {
+            return None;
+        }
+        let cell = match self.inline.get(index) {
+            Some(cell) => cell,
+            None => self
+                .more
+                .get_or_init(|| (INLINE..count).map(|_| OnceLock::new()).collect())
+                .get(index - INLINE)?,
+        };
         Some(cell.get_or_init(|| value))
     }
 }
 
 impl fmt::Debug for HookData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let more = self.more.get().map_or(&[][..], |c| &c[..]);
         let set = self
-            .cells
-            .get()
-            .map_or(0, |c| c.iter().filter(|c| c.get().is_some()).count());
+            .inline
+            .iter()
+            .chain(more)
+            .filter(|c| c.get().is_some())
+            .count();
         f.debug_struct("HookData").field("cells_set", &set).finish()
     }
 }
@@ -82,5 +100,9 @@ mod tests {
         assert_eq!(again.downcast_ref::<u32>(), Some(&5), "set once");
         assert!(data.get(0).is_none());
         assert!(data.set(2, 2, Arc::new(1u8)).is_none(), "out of range");
+        let v = data.set(4, 5, Arc::new(9u64)).unwrap();
+        assert_eq!(v.downcast_ref::<u64>(), Some(&9), "beyond the inline cells");
+        assert_eq!(data.get(4).and_then(|v| v.downcast_ref::<u64>()), Some(&9));
+        assert!(data.get(3).is_none());
     }
 }

@@ -252,7 +252,7 @@ impl HookSet {
     #[inline]
     pub fn init(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Init, |h, i, n| h.init(&r.for_hook(i, n)));
+            inner.dispatch(Event::Init, r, |h, r| h.init(r));
         }
     }
 
@@ -260,7 +260,7 @@ impl HookSet {
     #[inline]
     pub fn before(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Before, |h, i, n| h.before(&r.for_hook(i, n)));
+            inner.dispatch(Event::Before, r, |h, r| h.before(r));
         }
     }
 
@@ -268,7 +268,7 @@ impl HookSet {
     #[inline]
     pub fn after(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::After, |h, i, n| h.after(&r.for_hook(i, n)));
+            inner.dispatch(Event::After, r, |h, r| h.after(r));
         }
     }
 
@@ -276,7 +276,7 @@ impl HookSet {
     #[inline]
     pub fn resolve(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Resolve, |h, i, n| h.resolve(&r.for_hook(i, n)));
+            inner.dispatch(Event::Resolve, r, |h, r| h.resolve(r));
         }
     }
 
@@ -284,7 +284,7 @@ impl HookSet {
     #[inline]
     pub fn destroy(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Destroy, |h, i, n| h.destroy(&r.for_hook(i, n)));
+            inner.dispatch(Event::Destroy, r, |h, r| h.destroy(r));
         }
     }
 
@@ -292,37 +292,64 @@ impl HookSet {
     #[inline]
     pub fn wake(&self, r: &Resource<'_>, by: AsyncId) {
         if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Wake, |h, i, n| h.wake(&r.for_hook(i, n), by));
+            inner.dispatch(Event::Wake, r, |h, r| h.wake(r, by));
         }
     }
 }
 
 impl Inner {
-    #[inline]
-    fn dispatch(&self, event: Event, call: impl Fn(&dyn Hook, usize, usize)) {
+    /// The interest check, inlined at every event site: an event no hook implements
+    /// costs a load and a branch.
+    #[inline(always)]
+    fn dispatch(&self, event: Event, r: &Resource<'_>, call: impl Fn(&dyn Hook, &Resource<'_>)) {
         if u16::from(self.interest.load(Ordering::Relaxed)) & event.bit() == 0 {
-            return; // no hook implements this event: one load and a branch
+            return;
         }
-        self.dispatch_to_slots(event, call);
+        self.dispatch_to_slots(event, r, call);
     }
 
+    /// Calls every interested hook with its view of `r`: `r` itself when the set has
+    /// one hook (its data cell is cell 0 of 1, as built), otherwise one copy whose cell
+    /// index follows the hook.
     #[inline]
-    fn dispatch_to_slots(&self, event: Event, call: impl Fn(&dyn Hook, usize, usize)) {
-        let bit = event.bit();
+    fn dispatch_to_slots(
+        &self,
+        event: Event,
+        r: &Resource<'_>,
+        call: impl Fn(&dyn Hook, &Resource<'_>),
+    ) {
+        if let [slot] = &*self.slots {
+            self.call_slot(slot, event, r, &call);
+            return;
+        }
         let n = self.slots.len();
+        let mut view = *r;
         for (i, slot) in self.slots.iter().enumerate() {
-            let bits = slot.interest.load(Ordering::Relaxed);
-            if bits & bit == 0 {
-                continue;
-            }
-            if bits & (bit << KNOWN_SHIFT) == 0 {
-                // First calls of this method: find out whether the hook implements it.
-                self.call_and_learn(slot, event, &|h| call(h, i, n));
-                continue;
-            }
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| call(&*slot.hook, i, n))) {
-                self.on_hook_panic(slot, event.name(), payload);
-            }
+            view = view.for_hook(i, n);
+            self.call_slot(slot, event, &view, &call);
+        }
+    }
+
+    #[inline(always)]
+    fn call_slot(
+        &self,
+        slot: &Slot,
+        event: Event,
+        r: &Resource<'_>,
+        call: &impl Fn(&dyn Hook, &Resource<'_>),
+    ) {
+        let bit = event.bit();
+        let bits = slot.interest.load(Ordering::Relaxed);
+        if bits & bit == 0 {
+            return;
+        }
+        if bits & (bit << KNOWN_SHIFT) == 0 {
+            // First calls of this method: find out whether the hook implements it.
+            self.call_and_learn(slot, event, &|h| call(h, r));
+            return;
+        }
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| call(&*slot.hook, r))) {
+            self.on_hook_panic(slot, event.name(), payload);
         }
     }
 

@@ -148,7 +148,9 @@ impl<'a> Resource<'a> {
     /// The calling hook's data on this resource as a shared pointer, for a hook that
     /// keeps the value somewhere else too (a list of live resources, a child's record).
     pub fn data_arc<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        Arc::clone(self.data?.get(self.cell as usize)?).downcast().ok()
+        Arc::clone(self.data?.get(self.cell as usize)?)
+            .downcast()
+            .ok()
     }
 
     /// The calling hook's data on this resource's trigger, when the trigger is the

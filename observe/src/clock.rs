@@ -56,7 +56,11 @@ impl Clock {
         let nanos = end.duration_since(origin).as_nanos() as f64;
         Clock {
             origin,
-            ns_per_tick: if ticks == 0 { 1.0 } else { nanos / ticks as f64 },
+            ns_per_tick: if ticks == 0 {
+                1.0
+            } else {
+                nanos / ticks as f64
+            },
             tsc: ticks != 0,
         }
     }
@@ -156,6 +160,9 @@ mod tests {
         );
         let ms = clock.ticks_of(Duration::from_millis(1));
         let back = clock.duration(ms).as_nanos();
-        assert!(back.abs_diff(1_000_000) < 1_000, "ticks_of inverts duration: {back} ns");
+        assert!(
+            back.abs_diff(1_000_000) < 1_000,
+            "ticks_of inverts duration: {back} ns"
+        );
     }
 }

@@ -195,10 +195,7 @@ impl TaskStats {
     /// figures of the record's site.
     fn flush(&self, record: &Record, samples: Samples, finished: Option<u64>) {
         let key = (
-            record
-                .site
-                .location()
-                .map_or(0, |l| l as *const _ as usize),
+            record.site.location().map_or(0, |l| l as *const _ as usize),
             record.kind,
         );
         let mut slot = self.slots.local();
@@ -206,14 +203,14 @@ impl TaskStats {
             .sites
             .entry(key)
             .or_insert_with(|| SiteStats::new(record.site, record.kind));
-        samples.record(self.clock, site);
+        samples.record(site);
         let Some(now) = finished else {
             return;
         };
         record.add_totals(self.clock, site);
         site.finished += 1;
         let snapshot = record.snapshot(self.clock, now, true);
-        site.lifetimes.record(snapshot.wall);
+        site.lifetimes.record_ticks(record.age(now));
         if self.finished_per_slot > 0 {
             if slot.finished.len() >= self.finished_per_slot {
                 slot.finished.pop_front();
