@@ -76,7 +76,7 @@ impl AsyncResource {
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
         let mut frame = frame::enter_ref(self.id, self.trigger_id, &self.context);
         // SAFETY: `self` outlives the guard, dropped at the end of this function.
-        unsafe { frame.set_data(&self.hook_data) };
+        unsafe { frame.set_data(&self.hook_data, &self.hooks) };
         self.hooks.before(&self.view());
         let _after = EmitAfter(self);
         f()

@@ -7,19 +7,23 @@
 //! frames nest like a stack and a panic never leaves a stale frame on a thread.
 
 use crate::context::ContextGuard;
-use crate::{AsyncId, Context, HookData};
+use crate::{AsyncId, Context, HookData, HookSet};
 use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ptr;
 
+/// The hook storage of a running resource: where it is, whose it is (the resource's
+/// id), and which hook set's cells it holds (the set's address).
+type RunningData = (*const HookData, AsyncId, usize);
+
 /// The thread's current execution ids, and the hook storage of the innermost running
-/// resource that has one, with that resource's id (null when none). The current
-/// context lives next to them, in the context module's own thread-local.
+/// resource that has one (null when none). The current context lives next to them, in
+/// the context module's own thread-local.
 struct ThreadFrame {
     execution: Cell<AsyncId>,
     trigger: Cell<AsyncId>,
-    data: Cell<(*const HookData, AsyncId)>,
+    data: Cell<RunningData>,
 }
 
 thread_local! {
@@ -27,21 +31,23 @@ thread_local! {
         ThreadFrame {
             execution: Cell::new(AsyncId::ROOT),
             trigger: Cell::new(AsyncId::ROOT),
-            data: Cell::new((ptr::null(), AsyncId::ROOT)),
+            data: Cell::new((ptr::null(), AsyncId::ROOT, 0)),
         }
     };
 }
 
 /// Runs `f` with the hook storage of resource `id`, if `id` is running on this thread
-/// (the innermost resource whose frame carries storage).
+/// (the innermost resource whose frame carries storage) and its cells are those of the
+/// hook set at address `set`.
 pub(crate) fn with_running_data<R>(
     id: AsyncId,
+    set: usize,
     f: impl FnOnce(&HookData) -> Option<R>,
 ) -> Option<R> {
     FRAME
         .try_with(|frame| {
-            let (data, owner) = frame.data.get();
-            if data.is_null() || owner != id {
+            let (data, owner, owner_set) = frame.data.get();
+            if data.is_null() || owner != id || owner_set != set || set == 0 {
                 return None;
             }
             // SAFETY: a non-null pointer was installed by `FrameGuard::set_data`, whose
@@ -97,7 +103,7 @@ pub fn enter_ref(execution: AsyncId, trigger: AsyncId, context: &Context) -> Fra
 pub struct FrameGuard<'a> {
     saved: Option<(AsyncId, AsyncId)>,
     /// The storage to restore, once `set_data` replaced it.
-    saved_data: Option<(*const HookData, AsyncId)>,
+    saved_data: Option<RunningData>,
     context: ContextGuard,
     _context: PhantomData<&'a Context>,
 }
@@ -128,9 +134,10 @@ impl FrameGuard<'_> {
 }
 
 impl FrameGuard<'_> {
-    /// Makes `data` the hook storage of the frame's resource, so hooks called inside
-    /// the frame reach it through [`Resource::trigger_data`](crate::Resource::trigger_data)
-    /// (a resource created here has this frame's resource as trigger). The previous
+    /// Makes `data`, whose cells belong to the hooks of `hooks`, the hook storage of
+    /// the frame's resource, so those hooks reach it through
+    /// [`Resource::trigger_data`](crate::Resource::trigger_data) in the `init` of a
+    /// resource created here (its trigger is this frame's resource). The previous
     /// storage is restored when the guard drops.
     ///
     /// # Safety
@@ -139,9 +146,10 @@ impl FrameGuard<'_> {
     /// dropped (not leaked with `mem::forget`): the thread keeps a pointer to `data`
     /// until then.
     #[inline]
-    pub unsafe fn set_data(&mut self, data: &HookData) {
-        let previous =
-            FRAME.try_with(|f| f.data.replace((data as *const HookData, f.execution.get())));
+    pub unsafe fn set_data(&mut self, data: &HookData, hooks: &HookSet) {
+        let running =
+            |f: &ThreadFrame| (data as *const HookData, f.execution.get(), hooks.address());
+        let previous = FRAME.try_with(|f| f.data.replace(running(f)));
         if self.saved_data.is_none() {
             self.saved_data = previous.ok();
         }

@@ -82,6 +82,17 @@ thread_local! {
     static DEFAULT_RAN: Cell<Option<TypeId>> = const { Cell::new(None) };
 }
 
+thread_local! {
+    /// The address of the set whose `init` is being dispatched on this thread (0 when
+    /// none). Hook panics are caught inside the dispatch, so it is always restored.
+    static DISPATCHING_INIT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The address of the hook set dispatching an `init` on this thread (0 when none).
+pub(crate) fn dispatching_init() -> usize {
+    DISPATCHING_INIT.try_with(Cell::get).unwrap_or(0)
+}
+
 /// Called by the default bodies of [`Hook`]'s methods.
 pub(crate) fn default_method_ran<H: ?Sized + 'static>() {
     let _ = DEFAULT_RAN.try_with(|ran| ran.set(Some(TypeId::of::<H>())));
@@ -227,7 +238,8 @@ impl HookSet {
             .unwrap_or(false)
     }
 
-    fn address(&self) -> usize {
+    /// The set's identity (0 when empty).
+    pub(crate) fn address(&self) -> usize {
         self.inner.as_ref().map_or(0, |i| Arc::as_ptr(i) as usize)
     }
 
@@ -252,7 +264,12 @@ impl HookSet {
     #[inline]
     pub fn init(&self, r: &Resource<'_>) {
         if let Some(inner) = &self.inner {
+            // `trigger_data` hands out the trigger's cells only to this set's hooks.
+            let outer = DISPATCHING_INIT.try_with(|d| d.replace(self.address()));
             inner.dispatch(Event::Init, r, |h, r| h.init(r));
+            if let Ok(outer) = outer {
+                let _ = DISPATCHING_INIT.try_with(|d| d.set(outer));
+            }
         }
     }
 

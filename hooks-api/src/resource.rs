@@ -153,16 +153,18 @@ impl<'a> Resource<'a> {
             .ok()
     }
 
-    /// The calling hook's data on this resource's trigger, when the trigger is the
-    /// resource running on this thread, which is the case in `init` of anything that
-    /// running code creates (a spawned task, a timer, a socket). `None` otherwise, or
-    /// when the trigger has no such data.
+    /// In `init`: the calling hook's data on this resource's trigger, when the trigger
+    /// is the resource running on this thread and belongs to the same runtime, which is
+    /// the case for anything that running code creates (a spawned task, a timer, a
+    /// socket). `None` otherwise (in other events, for a trigger of another runtime),
+    /// or when the trigger has no such data.
     ///
     /// A hook uses this to link a child's record to its parent's at `init` (the
     /// parent's value is shared, so the child can keep it) without a lookup by id.
     pub fn trigger_data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         let cell = self.cell as usize;
-        crate::frame::with_running_data(self.trigger_id, |data| {
+        let set = crate::hook_set::dispatching_init();
+        crate::frame::with_running_data(self.trigger_id, set, |data| {
             Arc::clone(data.get(cell)?).downcast().ok()
         })
     }

@@ -221,10 +221,10 @@ impl ScheduledIo {
         if wakers.is_empty() {
             return false;
         }
-        let _frame = hooks.map(|_| {
+        let _frame = hooks.map(|hooks| {
             let mut frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
             // SAFETY: `self` outlives the guard, dropped at the end of this function.
-            unsafe { frame.set_data(&self.hook_data) };
+            unsafe { frame.set_data(&self.hook_data, hooks) };
             frame
         });
         if let Some(hooks) = hooks {

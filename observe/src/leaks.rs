@@ -12,7 +12,7 @@
 //! also bounds the recursion when a chain is dropped.
 
 use crate::clock::Clock;
-use crate::live_set::{LiveSet, Place};
+use crate::live_set::{LiveSet, Place, Placed};
 use crate::site::Site;
 use hookrt::hooks::{AsyncId, Hook, Resource, ResourceKind};
 use std::collections::HashMap;
@@ -42,6 +42,12 @@ struct Node {
     created: u64,
     resolved: AtomicBool,
     place: Place,
+}
+
+impl Placed for Node {
+    fn place(&self) -> &Place {
+        &self.place
+    }
 }
 
 impl Node {
@@ -244,7 +250,7 @@ impl Hook for LeakDetector {
         };
         if r.set_data(node).is_some() {
             if let Some(node) = r.data_arc::<Node>() {
-                self.live.insert(node.clone(), &node.place);
+                self.live.insert(node);
             }
         }
     }
@@ -257,8 +263,9 @@ impl Hook for LeakDetector {
 
     fn destroy(&self, r: &Resource<'_>) {
         if let Some(n) = r.data::<Node>() {
-            // The node itself stays in the resource until its memory is freed.
-            drop(self.live.remove(&n.place));
+            // The node itself stays in the resource until its memory is freed, and in
+            // the live set until the creating thread sweeps it.
+            LiveSet::<Arc<Node>>::remove(&n.place);
         }
     }
 }

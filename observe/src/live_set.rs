@@ -1,104 +1,108 @@
-//! [`LiveSet`]: the set of live resources' records a hook can list, without hashing.
+//! [`LiveSet`]: the set of live resources' records a hook can list, without hashing
+//! and without a lock shared between the threads that create and drop resources.
 //!
 //! A hook keeps each resource's record in the resource itself
 //! ([`Resource::set_data`](hookrt::hooks::Resource::set_data)), so events never look
-//! anything up; only the reports need to list the live ones. A record is put in the
-//! shard of the thread that created it (a slab: a vector and a free list), and the
-//! [`Place`] it got is kept in the record, so `destroy` removes it in O(1) from
-//! whichever thread. A shard lock is taken twice per resource (insert, remove),
-//! uncontended unless two threads create or drop resources in the same shard at once.
+//! anything up; only the reports need to list the live ones. A record is pushed on the
+//! shard of the thread that created it (that thread's lock, uncontended); `destroy`
+//! only marks the record's [`Place`] removed (one atomic swap, on whichever thread),
+//! and the creating thread drops marked records from its shard when the shard has
+//! doubled since its last sweep (amortised O(1) per resource). Listing skips marked
+//! records. So a task spawned on one thread and finished on another never makes the two
+//! threads take the same lock, which is the common case on a multi-thread runtime
+//! (spawned from `block_on`, dropped by a worker).
 
 use crate::shard::{lock, thread_slot, SHARDS};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-/// Where a record sits in a [`LiveSet`]: shard and index, packed; `NONE` when not in
-/// the set.
+/// Whether a record is (still) in a [`LiveSet`]; kept in the record.
 #[derive(Debug, Default)]
-pub(crate) struct Place(AtomicU64);
+pub(crate) struct Place {
+    removed: AtomicBool,
+}
 
 impl Place {
-    const NONE: u64 = u64::MAX;
-
     pub(crate) fn new() -> Place {
-        Place(AtomicU64::new(Place::NONE))
+        Place::default()
+    }
+
+    fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::Relaxed)
+    }
+}
+
+/// What a [`LiveSet`] holds: something that knows its [`Place`].
+pub(crate) trait Placed {
+    fn place(&self) -> &Place;
+}
+
+impl<T: Placed> Placed for std::sync::Arc<T> {
+    fn place(&self) -> &Place {
+        (**self).place()
     }
 }
 
 #[derive(Debug)]
-struct Slab<T> {
-    entries: Vec<Option<T>>,
-    free: Vec<u32>,
-    len: usize,
+struct Shard<T> {
+    entries: Vec<T>,
+    /// Sweep when `entries` reaches this length.
+    sweep_at: usize,
 }
 
-/// A set of `T` (records, usually `Arc`s) striped over [`SHARDS`] slabs.
+/// A set of records striped over [`SHARDS`] per-thread vectors. See the module docs.
 #[derive(Debug)]
 pub(crate) struct LiveSet<T> {
-    shards: Box<[Mutex<Slab<T>>]>,
+    shards: Box<[Mutex<Shard<T>>]>,
 }
 
-impl<T> LiveSet<T> {
+/// The smallest shard length that triggers a sweep.
+const MIN_SWEEP: usize = 64;
+
+impl<T: Placed> LiveSet<T> {
     pub(crate) fn new() -> LiveSet<T> {
         LiveSet {
             shards: (0..SHARDS)
                 .map(|_| {
-                    Mutex::new(Slab {
+                    Mutex::new(Shard {
                         entries: Vec::new(),
-                        free: Vec::new(),
-                        len: 0,
+                        sweep_at: MIN_SWEEP,
                     })
                 })
                 .collect(),
         }
     }
 
-    /// Adds `value`, recording where in `place`.
-    pub(crate) fn insert(&self, value: T, place: &Place) {
-        let shard = thread_slot() % SHARDS;
-        let mut slab = lock(&self.shards[shard]);
-        let index = match slab.free.pop() {
-            Some(i) => {
-                slab.entries[i as usize] = Some(value);
-                i
-            }
-            None => {
-                slab.entries.push(Some(value));
-                (slab.entries.len() - 1) as u32
-            }
-        };
-        slab.len += 1;
-        // Written under the shard lock: `remove` reads it before taking that lock, but
-        // always after `insert` returned (the runtime orders `init` before `destroy`).
-        place
-            .0
-            .store((shard as u64) << 32 | u64::from(index), Ordering::Relaxed);
-    }
-
-    /// Removes the value at `place` (if it is in the set) and returns it.
-    pub(crate) fn remove(&self, place: &Place) -> Option<T> {
-        let packed = place.0.swap(Place::NONE, Ordering::Relaxed);
-        if packed == Place::NONE {
-            return None;
+    /// Adds `value` (not yet removed) to the calling thread's shard.
+    pub(crate) fn insert(&self, value: T) {
+        let mut shard = lock(&self.shards[thread_slot() % SHARDS]);
+        if shard.entries.len() >= shard.sweep_at {
+            shard.entries.retain(|e| !e.place().is_removed());
+            shard.sweep_at = (shard.entries.len() * 2).max(MIN_SWEEP);
         }
-        let (shard, index) = ((packed >> 32) as usize, packed as u32);
-        let mut slab = lock(&self.shards[shard]);
-        let value = slab.entries.get_mut(index as usize)?.take()?;
-        slab.free.push(index);
-        slab.len -= 1;
-        Some(value)
+        shard.entries.push(value);
     }
 
-    /// How many values are in the set.
+    /// Marks the record of `place` removed; returns whether it was in the set until
+    /// now (so exactly one caller sees `true`).
+    pub(crate) fn remove(place: &Place) -> bool {
+        !place.removed.swap(true, Ordering::Relaxed)
+    }
+
+    /// How many records are in the set.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).len).sum()
+        let mut n = 0;
+        self.for_each(|_| n += 1);
+        n
     }
 
-    /// Visits every value, one shard locked at a time.
+    /// Visits every record still in the set, one shard locked at a time.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
         for shard in self.shards.iter() {
-            for value in lock(shard).entries.iter().flatten() {
-                f(value);
+            for value in lock(shard).entries.iter() {
+                if !value.place().is_removed() {
+                    f(value);
+                }
             }
         }
     }
@@ -107,24 +111,40 @@ impl<T> LiveSet<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    #[derive(Debug, Default)]
+    struct Rec(usize, Place);
+
+    impl Placed for Rec {
+        fn place(&self) -> &Place {
+            &self.1
+        }
+    }
 
     #[test]
-    fn insert_remove_and_list() {
+    fn insert_remove_list_and_sweep() {
         let set = LiveSet::new();
-        let places: Vec<Place> = (0..10).map(|_| Place::new()).collect();
-        for (i, p) in places.iter().enumerate() {
-            set.insert(i, p);
+        let recs: Vec<Arc<Rec>> = (0..200).map(|i| Arc::new(Rec(i, Place::new()))).collect();
+        for r in &recs {
+            set.insert(r.clone());
         }
-        assert_eq!(set.len(), 10);
-        assert_eq!(set.remove(&places[3]), Some(3));
-        assert_eq!(set.remove(&places[3]), None, "removed once");
+        assert_eq!(set.len(), 200);
+        assert!(LiveSet::<Arc<Rec>>::remove(&recs[3].1));
+        assert!(!LiveSet::<Arc<Rec>>::remove(&recs[3].1), "removed once");
         let mut seen = Vec::new();
-        set.for_each(|v| seen.push(*v));
+        set.for_each(|r| seen.push(r.0));
         seen.sort_unstable();
-        assert_eq!(seen, [0, 1, 2, 4, 5, 6, 7, 8, 9]);
-        let again = Place::new();
-        set.insert(42, &again);
-        assert_eq!(set.len(), 10, "the freed entry is reused");
-        assert_eq!(set.remove(&again), Some(42));
+        assert_eq!(seen.len(), 199);
+        assert!(!seen.contains(&3));
+        for r in &recs[..150] {
+            LiveSet::<Arc<Rec>>::remove(&r.1);
+        }
+        // The next inserts sweep the removed ones away: their records are released.
+        for _ in 0..400 {
+            set.insert(Arc::new(Rec(0, Place::new())));
+        }
+        assert_eq!(Arc::strong_count(&recs[0]), 1, "swept");
+        assert_eq!(set.len(), 50 + 400);
     }
 }

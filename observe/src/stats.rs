@@ -237,7 +237,7 @@ impl Hook for TaskStats {
         );
         if r.set_data(record).is_some() {
             if let Some(record) = r.data_arc::<Record>() {
-                self.live.insert(record.clone(), &record.place);
+                self.live.insert(record);
             }
         }
     }
@@ -266,7 +266,7 @@ impl Hook for TaskStats {
         let Some(record) = r.data::<Record>() else {
             return;
         };
-        if self.live.remove(&record.place).is_some() {
+        if LiveSet::<Arc<Record>>::remove(&record.place) {
             self.flush(record, record.take_samples(), Some(self.clock.now()));
         }
     }

@@ -324,8 +324,6 @@ fn each_hook_reads_back_only_its_own_value() {
 // on runtime `b` has the `a` task as trigger, running on this thread; `b`'s tracker,
 // which stored nothing there, must not be handed the record `a`'s tracker stored.
 #[test]
-#[ignore = "bug: trigger_data reads the running trigger's storage at the caller's cell index \
-            without checking it belongs to the caller's hook set: b's Tracker gets a's record"]
 fn trigger_data_is_not_another_runtimes_hooks_value() {
     let in_a = Arc::new(Tracker::<()>::default());
     let in_b = Arc::new(Tracker::<()>::default());

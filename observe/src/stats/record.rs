@@ -14,7 +14,7 @@
 
 use super::report::{ResourceStats, SiteStats};
 use crate::clock::Clock;
-use crate::live_set::Place;
+use crate::live_set::{Place, Placed};
 use crate::site::Site;
 use hookrt::hooks::{AsyncId, ResourceKind};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -75,6 +75,12 @@ pub(super) struct Record {
     pub(super) name: Option<Box<str>>,
     /// Where the record is in the live set.
     pub(super) place: Place,
+}
+
+impl Placed for Record {
+    fn place(&self) -> &Place {
+        &self.place
+    }
 }
 
 /// What a batch flush or a `destroy` adds to a site.

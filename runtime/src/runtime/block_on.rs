@@ -119,7 +119,7 @@ impl<F: Future> BlockOnTask<F> {
         let mut frame = hookrt_hooks::enter(self.id, self.trigger_id, self.context.clone());
         // SAFETY: the storage lives in the signal's allocation, which `self` keeps alive
         // past the guard (dropped before this function returns).
-        unsafe { frame.set_data(&self.signal.hook_data) };
+        unsafe { frame.set_data(&self.signal.hook_data, &self.hooks) };
         self.hooks.before(&self.resource());
         let after = EmitAfter(self);
         let mut cx = std::task::Context::from_waker(&after.0.waker);

@@ -91,7 +91,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         if !hooks.is_empty() {
             // SAFETY: the storage lives in the cell, which this poll's reference keeps
             // alive past the guard, dropped at the end of this function.
-            unsafe { frame.set_data(&self.cell().trailer.hook_data) };
+            unsafe { frame.set_data(&self.cell().trailer.hook_data, hooks) };
         }
         let _task_id = CurrentTaskGuard::enter(header.id);
         hooks.before(&self.resource());

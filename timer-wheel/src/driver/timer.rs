@@ -74,7 +74,7 @@ impl TimerShared {
         {
             let mut frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
             // SAFETY: `self` outlives the guard, dropped at the end of this block.
-            unsafe { frame.set_data(&self.hook_data) };
+            unsafe { frame.set_data(&self.hook_data, hooks) };
             hooks.before(&self.resource());
             if let Some(waker) = waker {
                 // A foreign waker that panics must not take the driver down.
@@ -266,7 +266,7 @@ impl Timer {
         if !hooks.is_empty() {
             let mut frame = hookrt_hooks::enter_ref(self.id, self.trigger_id, &self.context);
             // SAFETY: `self` outlives the guard, dropped at the end of this block.
-            unsafe { frame.set_data(&self.hook_data) };
+            unsafe { frame.set_data(&self.hook_data, hooks) };
             hooks.before(&self.resource());
             hooks.after(&self.resource());
         }
