@@ -3,11 +3,11 @@
 //!
 //! Every resource that emits events owns one `HookData`, next to its id and context (in
 //! the task's trailer, the timer's and socket's shared state, the `AsyncResource`). It
-//! holds one cell per hook of the runtime, each set at most once: the first
-//! [`INLINE`] cells in place (no allocation for runtimes with up to that many hooks),
-//! the others in an array allocated when one of them is first set. The values are dropped with the
-//! resource's memory, after its last event: a `wake` racing with `destroy` on another
-//! thread still finds them.
+//! is one null pointer until a hook stores something (so a runtime without hooks pays
+//! one word and one store per resource); the first store allocates the cells, one per
+//! hook of the runtime, each set at most once ([`INLINE`] in that allocation, more in
+//! an array of their own). The values are dropped with the resource's memory, after
+//! its last event: a `wake` racing with `destroy` on another thread still finds them.
 //!
 //! A hook reaches its own cell through the [`Resource`](crate::Resource) view it is
 //! given ([`Resource::data`](crate::Resource::data),
@@ -17,37 +17,85 @@
 
 use std::any::Any;
 use std::fmt;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// One hook's value for one resource.
 type Cell = OnceLock<Arc<dyn Any + Send + Sync>>;
 
-/// Cells kept in place; hooks beyond these share an allocated array.
+/// Cells allocated together on the first store; hooks beyond these share an array.
 const INLINE: usize = 2;
 
-/// The storage a resource carries for the hooks of its runtime. See the module docs.
 #[derive(Default)]
-pub struct HookData {
+struct Cells {
     inline: [Cell; INLINE],
     more: OnceLock<Box<[Cell]>>,
+}
+
+impl Cells {
+    fn get(&self, index: usize) -> Option<&Cell> {
+        match self.inline.get(index) {
+            Some(cell) => Some(cell),
+            None => self.more.get()?.get(index - INLINE),
+        }
+    }
+}
+
+/// The storage a resource carries for the hooks of its runtime. See the module docs.
+pub struct HookData {
+    /// Null until the first store; then owned by this value (freed in `drop`).
+    cells: AtomicPtr<Cells>,
+}
+
+impl Default for HookData {
+    fn default() -> HookData {
+        HookData::new()
+    }
 }
 
 impl HookData {
     /// Empty storage (no allocation).
     pub const fn new() -> HookData {
         HookData {
-            inline: [OnceLock::new(), OnceLock::new()],
-            more: OnceLock::new(),
+            cells: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    fn cells(&self) -> Option<&Cells> {
+        let cells = self.cells.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from `Box::into_raw` in `cells_or_init`,
+        // published with release ordering (paired with the acquire above), and is freed
+        // only by `drop`, which has `&mut self`.
+        unsafe { cells.as_ref() }
+    }
+
+    fn cells_or_init(&self) -> &Cells {
+        if let Some(cells) = self.cells() {
+            return cells;
+        }
+        let fresh = Box::into_raw(Box::<Cells>::default());
+        match self.cells.compare_exchange(
+            ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: `fresh` is now owned by `self.cells` (see `cells`).
+            Ok(_) => unsafe { &*fresh },
+            Err(winner) => {
+                // SAFETY: `fresh` lost the race and was never shared: reclaim it.
+                drop(unsafe { Box::from_raw(fresh) });
+                // SAFETY: `winner` is the published pointer (see `cells`).
+                unsafe { &*winner }
+            }
         }
     }
 
     /// The value in cell `index`, if it was set.
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<&Arc<dyn Any + Send + Sync>> {
-        match self.inline.get(index) {
-            Some(cell) => cell.get(),
-            None => self.more.get()?.get(index - INLINE)?.get(),
-        }
+        self.cells()?.get(index)?.get()
     }
 
     /// Sets cell `index` of `count` (the number of cells a runtime's hook set needs)
@@ -62,9 +110,10 @@ impl HookData {
         if index >= count {
             return None;
         }
-        let cell = match self.inline.get(index) {
+        let cells = self.cells_or_init();
+        let cell = match cells.inline.get(index) {
             Some(cell) => cell,
-            None => self
+            None => cells
                 .more
                 .get_or_init(|| (INLINE..count).map(|_| OnceLock::new()).collect())
                 .get(index - INLINE)?,
@@ -73,15 +122,27 @@ impl HookData {
     }
 }
 
+impl Drop for HookData {
+    fn drop(&mut self) {
+        let cells = *self.cells.get_mut();
+        if !cells.is_null() {
+            // SAFETY: owned since `cells_or_init` published it; nobody else can reach it
+            // (`&mut self`).
+            drop(unsafe { Box::from_raw(cells) });
+        }
+    }
+}
+
 impl fmt::Debug for HookData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let more = self.more.get().map_or(&[][..], |c| &c[..]);
-        let set = self
-            .inline
-            .iter()
-            .chain(more)
-            .filter(|c| c.get().is_some())
-            .count();
+        let set = self.cells().map_or(0, |c| {
+            let more = c.more.get().map_or(&[][..], |m| &m[..]);
+            c.inline
+                .iter()
+                .chain(more)
+                .filter(|c| c.get().is_some())
+                .count()
+        });
         f.debug_struct("HookData").field("cells_set", &set).finish()
     }
 }

@@ -312,33 +312,81 @@ impl HookSet {
             inner.dispatch(Event::Wake, r, |h, r| h.wake(r, by));
         }
     }
+
+    /// As [`before`](HookSet::before), building the view only when some hook wants
+    /// the event (a scheduler's hot path: nothing is read for an unhooked runtime or an
+    /// event no hook implements).
+    #[inline]
+    pub fn before_with<'a>(&self, view: impl FnOnce() -> Resource<'a>) {
+        if let Some(inner) = self.wanting(Event::Before) {
+            inner.dispatch(Event::Before, &view(), |h, r| h.before(r));
+        }
+    }
+
+    /// As [`after`](HookSet::after), building the view only when needed.
+    #[inline]
+    pub fn after_with<'a>(&self, view: impl FnOnce() -> Resource<'a>) {
+        if let Some(inner) = self.wanting(Event::After) {
+            inner.dispatch(Event::After, &view(), |h, r| h.after(r));
+        }
+    }
+
+    /// As [`resolve`](HookSet::resolve), building the view only when needed.
+    #[inline]
+    pub fn resolve_with<'a>(&self, view: impl FnOnce() -> Resource<'a>) {
+        if let Some(inner) = self.wanting(Event::Resolve) {
+            inner.dispatch(Event::Resolve, &view(), |h, r| h.resolve(r));
+        }
+    }
+
+    /// As [`destroy`](HookSet::destroy), building the view only when needed.
+    #[inline]
+    pub fn destroy_with<'a>(&self, view: impl FnOnce() -> Resource<'a>) {
+        if let Some(inner) = self.wanting(Event::Destroy) {
+            inner.dispatch(Event::Destroy, &view(), |h, r| h.destroy(r));
+        }
+    }
+
+    /// As [`wake`](HookSet::wake), building the view only when needed.
+    #[inline]
+    pub fn wake_with<'a>(&self, view: impl FnOnce() -> Resource<'a>, by: AsyncId) {
+        if let Some(inner) = self.wanting(Event::Wake) {
+            inner.dispatch(Event::Wake, &view(), |h, r| h.wake(r, by));
+        }
+    }
+
+    #[inline(always)]
+    fn wanting(&self, event: Event) -> Option<&Inner> {
+        self.inner
+            .as_deref()
+            .filter(|i| u16::from(i.interest.load(Ordering::Relaxed)) & event.bit() != 0)
+    }
 }
 
 impl Inner {
-    /// The interest check, inlined at every event site: an event no hook implements
-    /// costs a load and a branch.
+    /// The interest check and the call of a lone hook, inlined at every event site:
+    /// an event no hook implements costs a load and a branch.
     #[inline(always)]
     fn dispatch(&self, event: Event, r: &Resource<'_>, call: impl Fn(&dyn Hook, &Resource<'_>)) {
         if u16::from(self.interest.load(Ordering::Relaxed)) & event.bit() == 0 {
             return;
         }
-        self.dispatch_to_slots(event, r, call);
+        match &*self.slots {
+            // One hook: `r` itself (its data cell is cell 0 of 1, as built).
+            [slot] => self.call_slot(slot, event, r, &call),
+            _ => self.dispatch_to_slots(event, r, &call),
+        }
     }
 
-    /// Calls every interested hook with its view of `r`: `r` itself when the set has
-    /// one hook (its data cell is cell 0 of 1, as built), otherwise one copy whose cell
-    /// index follows the hook.
-    #[inline]
+    /// Calls every interested hook with its own view of `r`: one copy whose cell index
+    /// follows the hook.
+    #[inline(never)]
     fn dispatch_to_slots(
         &self,
         event: Event,
         r: &Resource<'_>,
-        call: impl Fn(&dyn Hook, &Resource<'_>),
+        call: &dyn Fn(&dyn Hook, &Resource<'_>),
     ) {
-        if let [slot] = &*self.slots {
-            self.call_slot(slot, event, r, &call);
-            return;
-        }
         let n = self.slots.len();
         let mut view = *r;
         for (i, slot) in self.slots.iter().enumerate() {

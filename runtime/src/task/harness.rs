@@ -94,7 +94,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             unsafe { frame.set_data(&self.cell().trailer.hook_data, hooks) };
         }
         let _task_id = CurrentTaskGuard::enter(header.id);
-        hooks.before(&self.resource());
+        hooks.before_with(|| self.resource());
         // SAFETY: the waker borrows the reference this poll holds.
         let waker = unsafe { waker::waker_ref(self.cell.cast()) };
         let mut cx = TaskContext::from_waker(&waker);
@@ -106,7 +106,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 if let Some(entered) = frame.take_entered() {
                     self.keep_entered_context(entered);
                 }
-                hooks.after(&self.resource());
+                hooks.after_with(|| self.resource());
                 drop(frame);
                 match header.state.transition_to_idle() {
                     TransitionToIdle::Ok => self.raw().drop_reference(),
@@ -119,15 +119,15 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             }
             Ok(Poll::Ready(output)) => {
                 if S::KIND == ResourceKind::Task {
-                    hooks.resolve(&self.resource());
+                    hooks.resolve_with(|| self.resource());
                 }
                 self.drop_future();
-                hooks.after(&self.resource());
+                hooks.after_with(|| self.resource());
                 self.finish(Ok(output));
             }
             Err(panic) => {
                 self.drop_future();
-                hooks.after(&self.resource());
+                hooks.after_with(|| self.resource());
                 self.finish(Err(JoinError::panic(header.id, panic)));
             }
         }
@@ -185,7 +185,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// wake the joiner, leave the owned list and drop the running reference.
     fn finish(&self, outcome: Result<F::Output, JoinError>) {
         let header = self.header();
-        self.hooks().destroy(&self.resource());
+        self.hooks().destroy_with(|| self.resource());
         self.cell().core.stage.with_mut(|stage| {
             // SAFETY: RUNNING still gives exclusive access to the stage.
             unsafe { *stage = Stage::Finished(outcome) };
@@ -250,7 +250,7 @@ pub(super) unsafe fn schedule<F: Future, S: Schedule>(
     if let Some(by) = by {
         // The task is notified and not yet in a queue, so nobody can run or destroy it
         // before this event is out.
-        harness.hooks().wake(&harness.wake_resource(), by);
+        harness.hooks().wake_with(|| harness.wake_resource(), by);
     }
     let notified = super::Notified::from_raw(harness.raw());
     if is_yield {
