@@ -97,6 +97,44 @@ pub fn enter_ref(execution: AsyncId, trigger: AsyncId, context: &Context) -> Fra
     FrameGuard::new(execution, trigger, context)
 }
 
+/// As [`enter_ref`], also making `data` (whose cells belong to the hooks of `hooks`)
+/// the frame resource's hook storage, in the same thread-local access: what a scheduler
+/// calls around each poll of a task on a hooked runtime. See
+/// [`FrameGuard::set_data`].
+///
+/// # Safety
+///
+/// As for [`FrameGuard::set_data`]: `data` must outlive the guard, and the guard must
+/// be dropped, not leaked.
+#[inline]
+pub unsafe fn enter_ref_with_data<'a>(
+    execution: AsyncId,
+    trigger: AsyncId,
+    context: &'a Context,
+    data: &'a HookData,
+    hooks: &HookSet,
+) -> FrameGuard<'a> {
+    // SAFETY: the guard borrows `context` for `'a`, so the frame outlives the guard.
+    let context = unsafe { ContextGuard::enter_borrowed(context) };
+    let running = (data as *const HookData, execution, hooks.address());
+    let saved = FRAME.try_with(|f| {
+        (
+            (f.execution.replace(execution), f.trigger.replace(trigger)),
+            f.data.replace(running),
+        )
+    });
+    let (saved, saved_data) = match saved {
+        Ok((ids, data)) => (Some(ids), Some(data)),
+        Err(_) => (None, None),
+    };
+    FrameGuard {
+        saved,
+        saved_data,
+        context,
+        _context: PhantomData,
+    }
+}
+
 /// Restores the previous execution frame when dropped. Returned by [`enter`] and
 /// [`enter_ref`].
 #[must_use = "the frame is left as soon as the guard is dropped"]

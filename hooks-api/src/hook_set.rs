@@ -239,6 +239,7 @@ impl HookSet {
     }
 
     /// The set's identity (0 when empty).
+    #[inline]
     pub(crate) fn address(&self) -> usize {
         self.inner.as_ref().map_or(0, |i| Arc::as_ptr(i) as usize)
     }

@@ -29,7 +29,9 @@ mod resource;
 
 pub use async_resource::AsyncResource;
 pub use context::{Context, Scoped};
-pub use frame::{enter, enter_ref, execution_async_id, trigger_async_id, FrameGuard};
+pub use frame::{
+    enter, enter_ref, enter_ref_with_data, execution_async_id, trigger_async_id, FrameGuard,
+};
 pub use hook::Hook;
 pub use hook_data::HookData;
 pub use hook_set::{HookPanic, HookSet, HookSetBuilder, HookSetGuard};

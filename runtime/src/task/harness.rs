@@ -87,12 +87,22 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     fn poll_running(&self) {
         let header = self.header();
         let hooks = self.hooks();
-        let mut frame = hookrt_hooks::enter_ref(header.id, header.trigger_id, self.context());
-        if !hooks.is_empty() {
+        let mut frame = if hooks.is_empty() {
+            hookrt_hooks::enter_ref(header.id, header.trigger_id, self.context())
+        } else {
+            let data = &self.cell().trailer.hook_data;
             // SAFETY: the storage lives in the cell, which this poll's reference keeps
             // alive past the guard, dropped at the end of this function.
-            unsafe { frame.set_data(&self.cell().trailer.hook_data, hooks) };
-        }
+            unsafe {
+                hookrt_hooks::enter_ref_with_data(
+                    header.id,
+                    header.trigger_id,
+                    self.context(),
+                    data,
+                    hooks,
+                )
+            }
+        };
         let _task_id = CurrentTaskGuard::enter(header.id);
         hooks.before_with(|| self.resource());
         // SAFETY: the waker borrows the reference this poll holds.
