@@ -375,7 +375,7 @@ impl Inner {
         match &*self.slots {
             // One hook: `r` itself (its data cell is cell 0 of 1, as built).
             [slot] => self.call_slot(slot, event, r, &call),
-            _ => self.dispatch_to_slots(event, r, &call),
+            _ => self.dispatch_to_slots(event, r, call),
         }
     }
 
@@ -386,7 +386,7 @@ impl Inner {
         &self,
         event: Event,
         r: &Resource<'_>,
-        call: &dyn Fn(&dyn Hook, &Resource<'_>),
+        call: impl Fn(&dyn Hook, &Resource<'_>),
     ) {
         let n = self.slots.len();
         let mut view = *r;
