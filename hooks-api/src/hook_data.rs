@@ -3,11 +3,11 @@
 //!
 //! Every resource that emits events owns one `HookData`, next to its id and context (in
 //! the task's trailer, the timer's and socket's shared state, the `AsyncResource`). It
-//! is one null pointer until a hook stores something (so a runtime without hooks pays
-//! one word and one store per resource); the first store allocates the cells, one per
-//! hook of the runtime, each set at most once ([`INLINE`] in that allocation, more in
-//! an array of their own). The values are dropped with the resource's memory, after
-//! its last event: a `wake` racing with `destroy` on another thread still finds them.
+//! holds one cell per hook of the runtime, each set at most once: the first [`INLINE`]
+//! in place (a hook's value is then one pointer away from the resource, which matters
+//! on a poll's hot path), the others in an array allocated when one of them is first
+//! set. The values are dropped with the resource's memory, after its last event: a
+//! `wake` racing with `destroy` on another thread still finds them.
 //!
 //! A hook reaches its own cell through the [`Resource`](crate::Resource) view it is
 //! given ([`Resource::data`](crate::Resource::data),
@@ -24,28 +24,15 @@ use std::sync::{Arc, OnceLock};
 /// One hook's value for one resource.
 type Cell = OnceLock<Arc<dyn Any + Send + Sync>>;
 
-/// Cells allocated together on the first store; hooks beyond these share an array.
+/// Cells kept in place.
 const INLINE: usize = 2;
-
-#[derive(Default)]
-struct Cells {
-    inline: [Cell; INLINE],
-    more: OnceLock<Box<[Cell]>>,
-}
-
-impl Cells {
-    fn get(&self, index: usize) -> Option<&Cell> {
-        match self.inline.get(index) {
-            Some(cell) => Some(cell),
-            None => self.more.get()?.get(index - INLINE),
-        }
-    }
-}
 
 /// The storage a resource carries for the hooks of its runtime. See the module docs.
 pub struct HookData {
-    /// Null until the first store; then owned by this value (freed in `drop`).
-    cells: AtomicPtr<Cells>,
+    inline: [Cell; INLINE],
+    /// The cells of hooks `INLINE..`: null until one is first set, then owned by this
+    /// value (freed in `drop`).
+    more: AtomicPtr<Box<[Cell]>>,
 }
 
 impl Default for HookData {
@@ -58,44 +45,53 @@ impl HookData {
     /// Empty storage (no allocation).
     pub const fn new() -> HookData {
         HookData {
-            cells: AtomicPtr::new(ptr::null_mut()),
+            inline: [OnceLock::new(), OnceLock::new()],
+            more: AtomicPtr::new(ptr::null_mut()),
         }
     }
 
-    fn cells(&self) -> Option<&Cells> {
-        let cells = self.cells.load(Ordering::Acquire);
-        // SAFETY: a non-null pointer came from `Box::into_raw` in `cells_or_init`,
+    fn more(&self) -> Option<&[Cell]> {
+        let more = self.more.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from `Box::into_raw` in `more_or_init`,
         // published with release ordering (paired with the acquire above), and is freed
         // only by `drop`, which has `&mut self`.
-        unsafe { cells.as_ref() }
+        unsafe { more.as_ref() }.map(|b| &b[..])
     }
 
-    fn cells_or_init(&self) -> &Cells {
-        if let Some(cells) = self.cells() {
-            return cells;
+    fn more_or_init(&self, count: usize) -> &[Cell] {
+        if let Some(more) = self.more() {
+            return more;
         }
-        let fresh = Box::into_raw(Box::<Cells>::default());
-        match self.cells.compare_exchange(
+        let cells: Box<[Cell]> = (INLINE..count).map(|_| OnceLock::new()).collect();
+        let fresh = Box::into_raw(Box::new(cells));
+        match self.more.compare_exchange(
             ptr::null_mut(),
             fresh,
             Ordering::AcqRel,
             Ordering::Acquire,
         ) {
-            // SAFETY: `fresh` is now owned by `self.cells` (see `cells`).
+            // SAFETY: `fresh` is now owned by `self.more` (see `more`).
             Ok(_) => unsafe { &*fresh },
             Err(winner) => {
                 // SAFETY: `fresh` lost the race and was never shared: reclaim it.
                 drop(unsafe { Box::from_raw(fresh) });
-                // SAFETY: `winner` is the published pointer (see `cells`).
+                // SAFETY: `winner` is the published pointer (see `more`).
                 unsafe { &*winner }
             }
+        }
+    }
+
+    fn cell(&self, index: usize) -> Option<&Cell> {
+        match self.inline.get(index) {
+            Some(cell) => Some(cell),
+            None => self.more()?.get(index - INLINE),
         }
     }
 
     /// The value in cell `index`, if it was set.
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<&Arc<dyn Any + Send + Sync>> {
-        self.cells()?.get(index)?.get()
+        self.cell(index)?.get()
     }
 
     /// Sets cell `index` of `count` (the number of cells a runtime's hook set needs)
@@ -110,13 +106,9 @@ impl HookData {
         if index >= count {
             return None;
         }
-        let cells = self.cells_or_init();
-        let cell = match cells.inline.get(index) {
+        let cell = match self.inline.get(index) {
             Some(cell) => cell,
-            None => cells
-                .more
-                .get_or_init(|| (INLINE..count).map(|_| OnceLock::new()).collect())
-                .get(index - INLINE)?,
+            None => self.more_or_init(count).get(index - INLINE)?,
         };
         Some(cell.get_or_init(|| value))
     }
@@ -124,25 +116,24 @@ impl HookData {
 
 impl Drop for HookData {
     fn drop(&mut self) {
-        let cells = *self.cells.get_mut();
-        if !cells.is_null() {
-            // SAFETY: owned since `cells_or_init` published it; nobody else can reach it
+        let more = *self.more.get_mut();
+        if !more.is_null() {
+            // SAFETY: owned since `more_or_init` published it; nobody else can reach it
             // (`&mut self`).
-            drop(unsafe { Box::from_raw(cells) });
+            drop(unsafe { Box::from_raw(more) });
         }
     }
 }
 
 impl fmt::Debug for HookData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let set = self.cells().map_or(0, |c| {
-            let more = c.more.get().map_or(&[][..], |m| &m[..]);
-            c.inline
-                .iter()
-                .chain(more)
-                .filter(|c| c.get().is_some())
-                .count()
-        });
+        let more = self.more().unwrap_or(&[]);
+        let set = self
+            .inline
+            .iter()
+            .chain(more)
+            .filter(|c| c.get().is_some())
+            .count();
         f.debug_struct("HookData").field("cells_set", &set).finish()
     }
 }
