@@ -18,11 +18,24 @@
 use std::any::Any;
 use std::fmt;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// One hook's value for one resource.
-type Cell = OnceLock<Arc<dyn Any + Send + Sync>>;
+/// One hook's state for one resource: a value set once, and a word.
+#[derive(Default)]
+struct Cell {
+    value: OnceLock<Arc<dyn Any + Send + Sync>>,
+    word: AtomicU64,
+}
+
+impl Cell {
+    const fn new() -> Cell {
+        Cell {
+            value: OnceLock::new(),
+            word: AtomicU64::new(0),
+        }
+    }
+}
 
 /// Cells kept in place.
 const INLINE: usize = 2;
@@ -45,7 +58,7 @@ impl HookData {
     /// Empty storage (no allocation).
     pub const fn new() -> HookData {
         HookData {
-            inline: [OnceLock::new(), OnceLock::new()],
+            inline: [Cell::new(), Cell::new()],
             more: AtomicPtr::new(ptr::null_mut()),
         }
     }
@@ -62,7 +75,7 @@ impl HookData {
         if let Some(more) = self.more() {
             return more;
         }
-        let cells: Box<[Cell]> = (INLINE..count).map(|_| OnceLock::new()).collect();
+        let cells: Box<[Cell]> = (INLINE..count).map(|_| Cell::new()).collect();
         let fresh = Box::into_raw(Box::new(cells));
         match self.more.compare_exchange(
             ptr::null_mut(),
@@ -91,7 +104,18 @@ impl HookData {
     /// The value in cell `index`, if it was set.
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<&Arc<dyn Any + Send + Sync>> {
-        self.cell(index)?.get()
+        self.cell(index)?.value.get()
+    }
+
+    /// The word of cell `index` of `count` (allocating the cells beyond the inline
+    /// ones on first use); `None` when `index` is out of range.
+    #[inline]
+    pub(crate) fn word(&self, index: usize, count: usize) -> Option<&AtomicU64> {
+        match self.inline.get(index) {
+            Some(cell) => Some(&cell.word),
+            None if index < count => Some(&self.more_or_init(count).get(index - INLINE)?.word),
+            None => None,
+        }
     }
 
     /// Sets cell `index` of `count` (the number of cells a runtime's hook set needs)
@@ -110,7 +134,7 @@ impl HookData {
             Some(cell) => cell,
             None => self.more_or_init(count).get(index - INLINE)?,
         };
-        Some(cell.get_or_init(|| value))
+        Some(cell.value.get_or_init(|| value))
     }
 }
 
@@ -132,7 +156,7 @@ impl fmt::Debug for HookData {
             .inline
             .iter()
             .chain(more)
-            .filter(|c| c.get().is_some())
+            .filter(|c| c.value.get().is_some())
             .count();
         f.debug_struct("HookData").field("cells_set", &set).finish()
     }

@@ -153,6 +153,28 @@ impl<'a> Resource<'a> {
             .ok()
     }
 
+    /// A word of per-resource state for the calling hook, zero until the hook stores
+    /// something in it: no allocation, one load away from the resource (for a flag or
+    /// a counter read on every event, where [`data`](Resource::data) would add a
+    /// pointer to follow). `None` when the resource has no storage.
+    #[inline]
+    pub fn word(&self) -> Option<&'a std::sync::atomic::AtomicU64> {
+        self.data?.word(self.cell as usize, self.cells as usize)
+    }
+
+    /// In `init`: the calling hook's [`word`](Resource::word) on this resource's
+    /// trigger, under the same conditions as [`trigger_data`](Resource::trigger_data).
+    pub fn trigger_word(&self) -> Option<u64> {
+        let (cell, cells) = (self.cell as usize, self.cells as usize);
+        let set = crate::hook_set::dispatching_init();
+        crate::frame::with_running_data(self.trigger_id, set, |data| {
+            Some(
+                data.word(cell, cells)?
+                    .load(std::sync::atomic::Ordering::Acquire),
+            )
+        })
+    }
+
     /// In `init`: the calling hook's data on this resource's trigger, when the trigger
     /// is the resource running on this thread and belongs to the same runtime, which is
     /// the case for anything that running code creates (a spawned task, a timer, a

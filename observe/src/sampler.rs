@@ -1,9 +1,15 @@
 //! [`Sampler`]: forward the events of some request trees only.
 //!
-//! The decision is taken once per tree root and stored per live resource in a
-//! [`ById`] table (one byte of payload); every descendant inherits it at `init`
-//! from its trigger's entry. So an event costs one table lookup, sampled or not, and
-//! nothing is forwarded for an unsampled tree.
+//! The decision is taken once per tree root and kept in each resource's hook word
+//! ([`Resource::word`]); every descendant inherits it at `init` from its trigger's word
+//! ([`Resource::trigger_word`]). So an event costs one load from the resource, sampled
+//! or not, and nothing is forwarded for an unsampled tree. Decisions are also kept in
+//! an [`IdCache`] by id (written at `init`, cleared at `destroy`), for
+//! [`Sampler::is_sampled`] and for the waker of a forwarded `wake`.
+//!
+//! The inner hook gets the sampler's own views: its [`Resource::data`] is the
+//! sampler's cell (which the sampler leaves to it), but the cell's word is the
+//! sampler's.
 
 use crate::id_cache::IdCache;
 use hookrt::context::LocalStorage;
@@ -91,9 +97,20 @@ pub struct Sampler<H> {
 }
 
 /// The default scope rule: the runtime's `block_on` tasks.
+/// Set in a stored decision word, so 0 means "no decision".
+const DECIDED: u64 = 8;
+
 impl Decision {
     fn bits(self) -> u8 {
         u8::from(self.sampled) | u8::from(self.scope) << 1 | u8::from(self.reroot) << 2
+    }
+
+    fn word(self) -> u64 {
+        u64::from(self.bits()) | DECIDED
+    }
+
+    fn from_word(word: u64) -> Option<Decision> {
+        (word & DECIDED != 0).then(|| Decision::from_bits(word as u8))
     }
 
     fn from_bits(bits: u8) -> Decision {
@@ -201,10 +218,15 @@ impl<H: Hook> Sampler<H> {
         self.decision(id).is_some_and(|d| d.sampled)
     }
 
-    /// The decision of `id` if its events are forwarded.
+    /// The decision on `r` if its events are forwarded: one load from the resource
+    /// (the id table for a view without storage).
     #[inline]
-    fn forwarded(&self, id: AsyncId) -> Option<Decision> {
-        self.decision(id).filter(|d| d.sampled)
+    fn forwarded(&self, r: &Resource<'_>) -> Option<Decision> {
+        let decision = match r.word() {
+            Some(word) => Decision::from_word(word.load(Ordering::Acquire)),
+            None => self.decision(r.id()),
+        };
+        decision.filter(|d| d.sampled)
     }
 }
 
@@ -215,7 +237,10 @@ impl<H: Hook> Hook for Sampler<H> {
         let parent = if trigger.is_root() {
             None
         } else {
-            self.decision(trigger)
+            match r.trigger_word().and_then(Decision::from_word) {
+                Some(d) => Some(d),
+                None => self.decision(trigger),
+            }
         };
         let sampled = match r.context().get(&SAMPLED) {
             Some(explicit) => explicit.0,
@@ -231,38 +256,45 @@ impl<H: Hook> Hook for Sampler<H> {
             reroot,
         };
         self.decisions.insert(r.id(), d.bits());
+        if let Some(word) = r.word() {
+            word.store(d.word(), Ordering::Release);
+        }
         if sampled {
             self.inner.init(&view(r, d));
         }
     }
 
     fn before(&self, r: &Resource<'_>) {
-        if let Some(d) = self.forwarded(r.id()) {
+        if let Some(d) = self.forwarded(r) {
             self.inner.before(&view(r, d));
         }
     }
 
     fn after(&self, r: &Resource<'_>) {
-        if let Some(d) = self.forwarded(r.id()) {
+        if let Some(d) = self.forwarded(r) {
             self.inner.after(&view(r, d));
         }
     }
 
     fn resolve(&self, r: &Resource<'_>) {
-        if let Some(d) = self.forwarded(r.id()) {
+        if let Some(d) = self.forwarded(r) {
             self.inner.resolve(&view(r, d));
         }
     }
 
     fn destroy(&self, r: &Resource<'_>) {
-        let decision = self.decisions.remove(r.id()).map(Decision::from_bits);
+        let removed = self.decisions.remove(r.id()).map(Decision::from_bits);
+        let decision = match r.word() {
+            Some(word) => Decision::from_word(word.load(Ordering::Acquire)),
+            None => removed,
+        };
         if let Some(d) = decision.filter(|d| d.sampled) {
             self.inner.destroy(&view(r, d));
         }
     }
 
     fn wake(&self, r: &Resource<'_>, by: AsyncId) {
-        if let Some(d) = self.forwarded(r.id()) {
+        if let Some(d) = self.forwarded(r) {
             // The waker may be outside the sampled tree: tell the inner hook ROOT
             // then, so it never hears of an id it was not told about.
             let by = if by.is_root() || self.sampled(by) {
