@@ -180,5 +180,12 @@ mod tests {
         assert_eq!(v.downcast_ref::<u64>(), Some(&9), "beyond the inline cells");
         assert_eq!(data.get(4).and_then(|v| v.downcast_ref::<u64>()), Some(&9));
         assert!(data.get(3).is_none());
+        // Each cell has its own word, zero until written; beyond the range: none.
+        data.word(0, 5).unwrap().store(7, Ordering::Relaxed);
+        data.word(4, 5).unwrap().store(9, Ordering::Relaxed);
+        assert_eq!(data.word(1, 5).unwrap().load(Ordering::Relaxed), 0);
+        assert_eq!(data.word(0, 5).unwrap().load(Ordering::Relaxed), 7);
+        assert_eq!(data.word(4, 5).unwrap().load(Ordering::Relaxed), 9);
+        assert!(data.word(5, 5).is_none());
     }
 }
