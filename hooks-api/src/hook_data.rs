@@ -40,7 +40,16 @@ impl Cell {
 /// Cells kept in place.
 const INLINE: usize = 2;
 
-/// The storage a resource carries for the hooks of its runtime. See the module docs.
+/// The storage a resource carries for the hooks of its runtime: one cell per hook, each
+/// a value set at most once and a word.
+///
+/// Runtimes and drivers own one per resource and attach it to the views they emit
+/// ([`Resource::with_data`](crate::Resource::with_data)); hooks reach their own cell
+/// through [`Resource::data`](crate::Resource::data),
+/// [`Resource::set_data`](crate::Resource::set_data) and
+/// [`Resource::word`](crate::Resource::word). The first two cells are in place; the
+/// values are dropped with the `HookData`, which its owner keeps until after the
+/// resource's last event.
 pub struct HookData {
     inline: [Cell; INLINE],
     /// The cells of hooks `INLINE..`: null until one is first set, then owned by this
