@@ -7,10 +7,11 @@
 //! shard of the thread that created it (that thread's lock, uncontended); `destroy`
 //! only marks the record's [`Place`] removed (one atomic swap, on whichever thread),
 //! and the creating thread drops marked records from its shard when the shard has
-//! doubled since its last sweep (amortised O(1) per resource). Listing skips marked
-//! records. So a task spawned on one thread and finished on another never makes the two
+//! doubled since its last sweep (amortised O(1) per resource); listing drops them
+//! too. So a task spawned on one thread and finished on another never makes the two
 //! threads take the same lock, which is the common case on a multi-thread runtime
-//! (spawned from `block_on`, dropped by a worker).
+//! (spawned from `block_on`, dropped by a worker). Until a sweep, a finished record
+//! stays allocated: at most about twice the live records of a shard's last sweep.
 
 use crate::shard::{lock, thread_slot, SHARDS};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,13 +97,16 @@ impl<T: Placed> LiveSet<T> {
         n
     }
 
-    /// Visits every record still in the set, one shard locked at a time.
+    /// Visits every record still in the set, one shard locked at a time, dropping the
+    /// removed ones on the way (so a shard whose thread stopped creating resources does
+    /// not keep finished records until it creates one again).
     pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
         for shard in self.shards.iter() {
-            for value in lock(shard).entries.iter() {
-                if !value.place().is_removed() {
-                    f(value);
-                }
+            let mut shard = lock(shard);
+            shard.entries.retain(|e| !e.place().is_removed());
+            shard.sweep_at = (shard.entries.len() * 2).max(MIN_SWEEP);
+            for value in shard.entries.iter() {
+                f(value);
             }
         }
     }
@@ -137,6 +141,11 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen.len(), 199);
         assert!(!seen.contains(&3));
+        assert_eq!(
+            Arc::strong_count(&recs[3]),
+            1,
+            "listing drops removed records"
+        );
         for r in &recs[..150] {
             LiveSet::<Arc<Rec>>::remove(&r.1);
         }
