@@ -31,6 +31,8 @@ pub struct Resource<'a> {
     /// cells the runtime's hooks need (set by the dispatcher).
     cell: u32,
     cells: u32,
+    /// The cell's word belongs to a wrapper hook (see `without_word`).
+    word_taken: bool,
 }
 
 impl<'a> Resource<'a> {
@@ -53,6 +55,7 @@ impl<'a> Resource<'a> {
             data: None,
             cell: 0,
             cells: 1,
+            word_taken: false,
         }
     }
 
@@ -77,6 +80,31 @@ impl<'a> Resource<'a> {
             data: Some(data),
             cell: 0,
             cells: 1,
+            word_taken: false,
+            ..self
+        }
+    }
+
+    /// The same view without access to the cell's [`word`](Resource::word): what a
+    /// hook that keeps the word for itself and forwards events to an inner hook
+    /// (hookrt-observe's `Sampler` does) hands on, so the inner hook's `word` and
+    /// `trigger_word` are `None` instead of the wrapper's state. Its
+    /// [`data`](Resource::data) stays available to it.
+    ///
+    /// ```
+    /// use hookrt_hooks::{AsyncId, Context, HookData, Resource, ResourceKind};
+    /// use std::sync::atomic::Ordering;
+    /// let (ctx, data) = (Context::empty(), HookData::new());
+    /// let r = Resource::new(AsyncId::allocate(), AsyncId::ROOT, ResourceKind::Task, &ctx)
+    ///     .with_data(&data);
+    /// r.word().unwrap().store(1, Ordering::Relaxed);
+    /// assert!(r.without_word().word().is_none());
+    /// assert_eq!(r.word().unwrap().load(Ordering::Relaxed), 1);
+    /// ```
+    #[inline]
+    pub fn without_word(self) -> Resource<'a> {
+        Resource {
+            word_taken: true,
             ..self
         }
     }
@@ -159,12 +187,18 @@ impl<'a> Resource<'a> {
     /// pointer to follow). `None` when the resource has no storage.
     #[inline]
     pub fn word(&self) -> Option<&'a std::sync::atomic::AtomicU64> {
+        if self.word_taken {
+            return None;
+        }
         self.data?.word(self.cell as usize, self.cells as usize)
     }
 
     /// In `init`: the calling hook's [`word`](Resource::word) on this resource's
     /// trigger, under the same conditions as [`trigger_data`](Resource::trigger_data).
     pub fn trigger_word(&self) -> Option<u64> {
+        if self.word_taken {
+            return None;
+        }
         let (cell, cells) = (self.cell as usize, self.cells as usize);
         let set = crate::hook_set::dispatching_init();
         crate::frame::with_running_data(self.trigger_id, set, |data| {

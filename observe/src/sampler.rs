@@ -7,9 +7,9 @@
 //! an [`IdCache`] by id (written at `init`, cleared at `destroy`), for
 //! [`Sampler::is_sampled`] and for the waker of a forwarded `wake`.
 //!
-//! The inner hook gets the sampler's own views: its [`Resource::data`] is the
-//! sampler's cell (which the sampler leaves to it), but the cell's word is the
-//! sampler's.
+//! The inner hook gets the sampler's views without the word
+//! ([`Resource::without_word`]): its [`Resource::data`] is the sampler's cell, which
+//! the sampler leaves to it.
 
 use crate::id_cache::IdCache;
 use hookrt::context::LocalStorage;
@@ -126,13 +126,14 @@ fn block_on_is_scope(r: &Resource<'_>) -> bool {
     r.kind() == ResourceKind::Task && r.name() == Some("block_on")
 }
 
-/// The view of `r` the inner hook gets: `r` itself, or with trigger ROOT for a
-/// rerooted resource.
+/// The view of `r` the inner hook gets: `r` without the word (the sampler's), and with
+/// trigger ROOT for a rerooted resource.
 fn view<'a>(r: &Resource<'a>, d: Decision) -> Resource<'a> {
+    let r = r.without_word();
     if d.reroot {
         r.with_trigger_id(AsyncId::ROOT)
     } else {
-        *r
+        r
     }
 }
 
