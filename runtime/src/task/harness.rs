@@ -9,7 +9,7 @@ use super::header::{Header, Trailer};
 use super::raw::{Cell, RawTask};
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::{id::CurrentTaskGuard, waker, JoinError, Schedule};
-use hookrt_hooks::{AsyncId, Context, HookSet, Resource, ResourceKind};
+use hookrt_hooks::{AsyncId, Context, FrameGuard, HookSet, Resource, ResourceKind};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -133,12 +133,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 }
                 self.drop_future();
                 hooks.after_with(|| self.resource());
-                self.finish(Ok(output));
+                self.finish(Ok(output), frame);
             }
             Err(panic) => {
                 self.drop_future();
                 hooks.after_with(|| self.resource());
-                self.finish(Err(JoinError::panic(header.id, panic)));
+                self.finish(Err(JoinError::panic(header.id, panic)), frame);
             }
         }
     }
@@ -186,14 +186,16 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// Drops the future of a cancelled task inside its frame, then finishes it.
     fn cancel_and_finish(&self) {
         let header = self.header();
-        let _frame = hookrt_hooks::enter_ref(header.id, header.trigger_id, self.context());
+        let frame = hookrt_hooks::enter_ref(header.id, header.trigger_id, self.context());
         self.drop_future();
-        self.finish(Err(JoinError::cancelled(header.id)));
+        self.finish(Err(JoinError::cancelled(header.id)), frame);
     }
 
     /// The future is gone: emit `destroy`, store the outcome, mark the task complete,
-    /// wake the joiner, leave the owned list and drop the running reference.
-    fn finish(&self, outcome: Result<F::Output, JoinError>) {
+    /// wake the joiner, leave the task's `frame` (which borrows the cell's context and
+    /// hook storage), leave the owned list and drop the running reference, which may
+    /// free the cell.
+    fn finish(&self, outcome: Result<F::Output, JoinError>, frame: FrameGuard<'_>) {
         let header = self.header();
         self.hooks().destroy_with(|| self.resource());
         self.cell().core.stage.with_mut(|stage| {
@@ -219,6 +221,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 }
             });
         }
+        // The thread must not point into the cell once it can be freed (a destructor
+        // run by the deallocation may read the current context or hook storage).
+        drop(frame);
         let released = self.cell().core.scheduler.release(self.raw());
         let count = if released { 2 } else { 1 };
         if header.state.transition_to_terminal(count) {
