@@ -264,7 +264,7 @@ impl HookSet {
     /// Dispatches [`Hook::init`].
     #[inline]
     pub fn init(&self, r: &Resource<'_>) {
-        if let Some(inner) = &self.inner {
+        if let Some(inner) = self.wanting(Event::Init) {
             // `trigger_data` hands out the trigger's cells only to this set's hooks.
             let outer = DISPATCHING_INIT.try_with(|d| d.replace(self.address()));
             inner.dispatch(Event::Init, r, |h, r| h.init(r));
@@ -277,41 +277,31 @@ impl HookSet {
     /// Dispatches [`Hook::before`].
     #[inline]
     pub fn before(&self, r: &Resource<'_>) {
-        if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Before, r, |h, r| h.before(r));
-        }
+        self.before_with(|| *r);
     }
 
     /// Dispatches [`Hook::after`].
     #[inline]
     pub fn after(&self, r: &Resource<'_>) {
-        if let Some(inner) = &self.inner {
-            inner.dispatch(Event::After, r, |h, r| h.after(r));
-        }
+        self.after_with(|| *r);
     }
 
     /// Dispatches [`Hook::resolve`].
     #[inline]
     pub fn resolve(&self, r: &Resource<'_>) {
-        if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Resolve, r, |h, r| h.resolve(r));
-        }
+        self.resolve_with(|| *r);
     }
 
     /// Dispatches [`Hook::destroy`].
     #[inline]
     pub fn destroy(&self, r: &Resource<'_>) {
-        if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Destroy, r, |h, r| h.destroy(r));
-        }
+        self.destroy_with(|| *r);
     }
 
     /// Dispatches [`Hook::wake`].
     #[inline]
     pub fn wake(&self, r: &Resource<'_>, by: AsyncId) {
-        if let Some(inner) = &self.inner {
-            inner.dispatch(Event::Wake, r, |h, r| h.wake(r, by));
-        }
+        self.wake_with(|| *r, by);
     }
 
     /// As [`before`](HookSet::before), building the view only when some hook wants
@@ -319,40 +309,44 @@ impl HookSet {
     /// event no hook implements).
     #[inline]
     pub fn before_with<'a>(&self, view: impl FnOnce() -> Resource<'a>) {
-        if let Some(inner) = self.wanting(Event::Before) {
-            inner.dispatch(Event::Before, &view(), |h, r| h.before(r));
-        }
+        self.emit(Event::Before, view, |h, r| h.before(r));
     }
 
     /// As [`after`](HookSet::after), building the view only when needed.
     #[inline]
     pub fn after_with<'a>(&self, view: impl FnOnce() -> Resource<'a>) {
-        if let Some(inner) = self.wanting(Event::After) {
-            inner.dispatch(Event::After, &view(), |h, r| h.after(r));
-        }
+        self.emit(Event::After, view, |h, r| h.after(r));
     }
 
     /// As [`resolve`](HookSet::resolve), building the view only when needed.
     #[inline]
     pub fn resolve_with<'a>(&self, view: impl FnOnce() -> Resource<'a>) {
-        if let Some(inner) = self.wanting(Event::Resolve) {
-            inner.dispatch(Event::Resolve, &view(), |h, r| h.resolve(r));
-        }
+        self.emit(Event::Resolve, view, |h, r| h.resolve(r));
     }
 
     /// As [`destroy`](HookSet::destroy), building the view only when needed.
     #[inline]
     pub fn destroy_with<'a>(&self, view: impl FnOnce() -> Resource<'a>) {
-        if let Some(inner) = self.wanting(Event::Destroy) {
-            inner.dispatch(Event::Destroy, &view(), |h, r| h.destroy(r));
-        }
+        self.emit(Event::Destroy, view, |h, r| h.destroy(r));
     }
 
     /// As [`wake`](HookSet::wake), building the view only when needed.
     #[inline]
     pub fn wake_with<'a>(&self, view: impl FnOnce() -> Resource<'a>, by: AsyncId) {
-        if let Some(inner) = self.wanting(Event::Wake) {
-            inner.dispatch(Event::Wake, &view(), |h, r| h.wake(r, by));
+        self.emit(Event::Wake, view, |h, r| h.wake(r, by));
+    }
+
+    /// The one path of every event but `init`: the interest check, then the view, then
+    /// the hooks.
+    #[inline(always)]
+    fn emit<'a>(
+        &self,
+        event: Event,
+        view: impl FnOnce() -> Resource<'a>,
+        call: impl Fn(&dyn Hook, &Resource<'_>),
+    ) {
+        if let Some(inner) = self.wanting(event) {
+            inner.dispatch(event, &view(), call);
         }
     }
 
@@ -365,13 +359,10 @@ impl HookSet {
 }
 
 impl Inner {
-    /// The interest check and the call of a lone hook, inlined at every event site:
-    /// an event no hook implements costs a load and a branch.
+    /// The call of a lone hook, inlined at every event site, or of several (the
+    /// caller checked the set's interest with `HookSet::wanting`).
     #[inline(always)]
     fn dispatch(&self, event: Event, r: &Resource<'_>, call: impl Fn(&dyn Hook, &Resource<'_>)) {
-        if u16::from(self.interest.load(Ordering::Relaxed)) & event.bit() == 0 {
-            return;
-        }
         match &*self.slots {
             // One hook: `r` itself (its data cell is cell 0 of 1, as built).
             [slot] => self.call_slot(slot, event, r, &call),
